@@ -1,0 +1,157 @@
+//! [`ClientBuilder`]: options and the open sequence (parse schema, open one
+//! runtime per SQLite database block, optionally push the schema).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{Client, ClientInner, Ctx, QueryEvent, QueryListener};
+use crate::error::{Error, Result};
+use crate::runtime::{Runtime, RuntimeConfig};
+use crate::schema::{self, Driver};
+
+/// Builder for [`Client`]; see [`Client::builder`].
+#[derive(Default, Clone)]
+pub struct ClientBuilder {
+    pub(crate) schema_src: Option<String>,
+    pub(crate) schema_file: Option<String>,
+    pub(crate) db_path: Option<String>,
+    pub(crate) auto_migrate: bool,
+    pub(crate) pragmas: Vec<(String, String)>,
+    pub(crate) readers: Option<usize>,
+    pub(crate) listeners: Vec<QueryListener>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("schema_file", &self.schema_file)
+            .field("db_path", &self.db_path)
+            .field("auto_migrate", &self.auto_migrate)
+            .field("pragmas", &self.pragmas)
+            .field("readers", &self.readers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Uses `src` as the schema text.
+    pub fn schema(mut self, src: &str) -> Self {
+        self.schema_src = Some(src.to_string());
+        self
+    }
+
+    /// Reads the schema from `path` (imports resolve relative to it).
+    pub fn schema_file(mut self, path: &str) -> Self {
+        self.schema_file = Some(path.to_string());
+        self
+    }
+
+    /// Path of the main database file (`:memory:` for an in-memory database).
+    /// Overrides the path of a `database main { ... }` block.
+    pub fn db_path(mut self, path: &str) -> Self {
+        self.db_path = Some(path.to_string());
+        self
+    }
+
+    /// Pushes the schema on open: creates missing tables, columns and indexes.
+    pub fn auto_migrate(mut self, on: bool) -> Self {
+        self.auto_migrate = on;
+        self
+    }
+
+    /// Applies `PRAGMA name = value` on every connection, after the defaults.
+    pub fn pragma(mut self, name: &str, value: &str) -> Self {
+        self.pragmas.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Number of reader threads per database (default: available cores, at least 2).
+    pub fn readers(mut self, n: usize) -> Self {
+        self.readers = Some(n);
+        self
+    }
+
+    /// Calls `f` for every executed statement.
+    pub fn on_query(mut self, f: impl Fn(&QueryEvent) + Send + Sync + 'static) -> Self {
+        self.listeners.push(Arc::new(f));
+        self
+    }
+
+    /// Parses the schema, opens every SQLite database and starts its actors.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] for schema problems; SQLite errors opening a file;
+    /// [`Error::InvalidArgs`] when no schema or no main database path is given.
+    pub async fn open(self) -> Result<Client> {
+        let schema = match (&self.schema_src, &self.schema_file) {
+            (Some(src), _) => schema::parse(src)?,
+            (None, Some(path)) => schema::parse_file(path)?,
+            (None, None) => {
+                return Err(Error::invalid_args(
+                    "schema",
+                    "no schema given: call .schema(src) or .schema_file(path)",
+                ));
+            }
+        };
+        let readers = self.readers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .max(2)
+        });
+        let mut paths: HashMap<String, String> = HashMap::new();
+        for db in &schema.databases {
+            if db.driver != Driver::Sqlite {
+                continue;
+            }
+            if let Some(p) = db.path.as_ref().and_then(|p| p.resolve()) {
+                paths.insert(db.name.clone(), p);
+            }
+        }
+        if let Some(p) = &self.db_path {
+            paths.insert("main".to_string(), p.clone());
+        }
+        if !paths.contains_key("main") {
+            return Err(Error::invalid_args(
+                "db_path",
+                "no main database: call .db_path(path) or declare `database main { path ... }`",
+            ));
+        }
+        let mut databases = HashMap::new();
+        for (name, path) in paths {
+            let rt = Runtime::open(RuntimeConfig {
+                path,
+                readers,
+                pragmas: self.pragmas.clone(),
+            })
+            .await?;
+            databases.insert(name, rt);
+        }
+        let schema = Arc::new(schema);
+        if self.auto_migrate {
+            for (name, rt) in &databases {
+                let db = if name == "main" {
+                    None
+                } else {
+                    Some(name.as_str())
+                };
+                let stmts = crate::ddl::create_statements(&schema, db);
+                rt.exclusive(move |c| {
+                    for s in &stmts {
+                        c.execute_batch(s)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            }
+        }
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                schema,
+                databases,
+                listeners: self.listeners,
+            }),
+            ctx: Ctx::default(),
+        })
+    }
+}

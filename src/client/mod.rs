@@ -1,0 +1,143 @@
+//! The public handle: [`Client`], its [`ClientBuilder`], [`Model`] and [`Tx`].
+//!
+//! Compiles arguments on the caller's task, sends commands to the runtime and
+//! awaits the reply. Builds no SQL text itself (that is `query`/`sql`) and owns
+//! no threads (that is `runtime`).
+
+mod builder;
+mod events;
+mod model;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use builder::ClientBuilder;
+pub use events::QueryEvent;
+pub use model::Model;
+
+use crate::error::{Error, Result};
+use crate::runtime::{Runtime, TxConn};
+use crate::schema::Schema;
+
+/// A listener for executed statements.
+pub type QueryListener = Arc<dyn Fn(&QueryEvent) + Send + Sync>;
+
+/// Shared state of every clone of a client.
+pub(crate) struct ClientInner {
+    pub(crate) schema: Arc<Schema>,
+    /// Runtimes by database block name; `main` always exists.
+    pub(crate) databases: HashMap<String, Runtime>,
+    pub(crate) listeners: Vec<QueryListener>,
+}
+
+/// Per-handle context: who is asking, and inside which transaction.
+#[derive(Clone, Default)]
+pub(crate) struct Ctx {
+    pub(crate) auth: Option<Arc<Value>>,
+    pub(crate) system: bool,
+    pub(crate) tx: Option<Arc<TxState>>,
+}
+
+/// A transaction in progress on one database's writer.
+pub(crate) struct TxState {
+    pub(crate) database: String,
+    pub(crate) conn: tokio::sync::Mutex<Option<TxConn>>,
+    /// Nesting depth: 0 for the outer transaction, n for the n-th SAVEPOINT.
+    pub(crate) depth: u32,
+}
+
+/// The litestone client: one per service, cheap to clone, shared by every task.
+///
+/// Built with [`Client::builder`] or [`Client::open`].
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+    pub(crate) ctx: Ctx,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("models", &self.inner.schema.models.len())
+            .field(
+                "databases",
+                &self.inner.databases.keys().collect::<Vec<_>>(),
+            )
+            .field("system", &self.ctx.system)
+            .field("in_transaction", &self.ctx.tx.is_some())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts building a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Opens a client from a schema file whose `database` blocks name the files.
+    ///
+    /// # Errors
+    /// Schema errors, or the database cannot be opened.
+    pub async fn open(schema_path: impl AsRef<std::path::Path>) -> Result<Client> {
+        Client::builder()
+            .schema_file(schema_path.as_ref().to_string_lossy().as_ref())
+            .open()
+            .await
+    }
+
+    /// The validated schema.
+    pub fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    /// The accessor for model `name`. Infallible: an unknown model surfaces as
+    /// [`Error::UnknownModel`] from the call.
+    pub fn model(&self, name: &str) -> Model {
+        Model::new(self.clone(), name)
+    }
+
+    /// A handle whose calls run as `auth` (policies and field rules apply).
+    pub fn set_auth(&self, auth: Value) -> Client {
+        let mut c = self.clone();
+        c.ctx.auth = Some(Arc::new(auth));
+        c.ctx.system = false;
+        c
+    }
+
+    /// A handle that bypasses gates and policies and sees guarded fields.
+    pub fn as_system(&self) -> Client {
+        let mut c = self.clone();
+        c.ctx.system = true;
+        c
+    }
+
+    /// The runtime of database `name`.
+    pub(crate) fn runtime(&self, name: &str) -> Result<&Runtime> {
+        self.inner
+            .databases
+            .get(name)
+            .ok_or_else(|| Error::invalid_args("", format!("unknown database `{name}`")))
+    }
+}
+
+/// A transaction handle passed to [`Client::transaction`] closures; `tx.model(..)`
+/// has the same methods as on the client and sees the transaction's writes.
+#[derive(Clone, Debug)]
+pub struct Tx {
+    pub(crate) client: Client,
+}
+
+impl Tx {
+    /// The accessor for model `name` inside the transaction.
+    pub fn model(&self, name: &str) -> Model {
+        self.client.model(name)
+    }
+
+    /// The client handle bound to this transaction.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
