@@ -24,6 +24,21 @@ use crate::schema::Schema;
 /// A listener for executed statements.
 pub type QueryListener = Arc<dyn Fn(&QueryEvent) + Send + Sync>;
 
+impl TxState {
+    /// Runs `f` on the pinned writer inside this transaction.
+    pub(crate) async fn run<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&rusqlite::Connection) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let guard = self.conn.lock().await;
+        match guard.as_ref() {
+            Some(conn) => conn.run(f).await,
+            None => Err(Error::closed("transaction already finished")),
+        }
+    }
+}
+
 /// Shared state of every clone of a client.
 pub(crate) struct ClientInner {
     pub(crate) schema: Arc<Schema>,
@@ -112,6 +127,33 @@ impl Client {
         let mut c = self.clone();
         c.ctx.system = true;
         c
+    }
+
+    /// Runs a read on database `db`: on the reader pool, or on the pinned
+    /// writer when this handle is inside a transaction on that database
+    /// (read-your-writes). `f` runs on an actor thread.
+    pub(crate) async fn run_read<R, F>(&self, db: &str, f: F) -> Result<R>
+    where
+        F: FnOnce(&rusqlite::Connection) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        if let Some(tx) = self.ctx.tx.as_ref().filter(|t| t.database == db) {
+            return tx.run(f).await;
+        }
+        self.runtime(db)?.read(f).await
+    }
+
+    /// Runs a write on database `db`: group-committed on the writer, or inside
+    /// the transaction this handle belongs to.
+    pub(crate) async fn run_write<R, F>(&self, db: &str, f: F) -> Result<R>
+    where
+        F: FnOnce(&rusqlite::Connection) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        if let Some(tx) = self.ctx.tx.as_ref().filter(|t| t.database == db) {
+            return tx.run(f).await;
+        }
+        self.runtime(db)?.write(f).await
     }
 
     /// The runtime of database `name`.
