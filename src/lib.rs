@@ -40,8 +40,14 @@ pub mod error;
 pub mod schema;
 
 mod client;
+mod codec;
+mod exec;
+#[doc(hidden)]
+pub mod query;
 mod runtime;
+mod sql;
 
-pub use client::{Client, ClientBuilder, Model, QueryEvent, QueryListener, Tx};
+pub use client::{Client, ClientBuilder, Model, QueryEvent, QueryListener, TapHandle, Tx};
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
+pub use query::raw::{RawSql, raw};
 pub use runtime::TxMode;

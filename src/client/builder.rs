@@ -150,6 +150,7 @@ impl ClientBuilder {
                 schema,
                 databases,
                 listeners: self.listeners,
+                observers: Default::default(),
             }),
             ctx: Ctx::default(),
         })
