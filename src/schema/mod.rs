@@ -2,44 +2,186 @@
 //! validation into the resolved [`Schema`] model.
 //!
 //! Knows nothing of SQL execution: it turns text into data, or into a list of
-//! spanned diagnostics (every problem of a file in one pass).
+//! spanned diagnostics (every problem of a run in one
+//! [`Error::Schema`](crate::Error::Schema)).
+//!
+//! Pipeline: [`lexer`] → `parser` → [`ast`] (one per file; imports are read
+//! depth-first, each path relative to the importing file, every file at most
+//! once so cycles and repeats are harmless) → `validate` (ordered passes) →
+//! [`model`].
+//!
+//! # Example
+//! ```
+//! let schema = litestone::schema::parse(r#"
+//!     model users {
+//!       id    Integer @id
+//!       email Text    @unique @email
+//!     }
+//! "#).unwrap();
+//! assert_eq!(schema.model("users").unwrap().columns().count(), 2);
+//! ```
 
+pub mod ast;
+mod diagnostics;
+pub mod lexer;
 pub mod model;
+mod parser;
 pub mod span;
+mod validate;
 
 pub use model::*;
 pub use span::Span;
 
-use crate::error::{Error, Result};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
-/// Parses and validates an inline schema (no imports relative to a file).
+use crate::error::{Diagnostic, Error, Result};
+use diagnostics::{Diag, SourceMap};
+
+/// The file name used in diagnostics for inline sources.
+pub const INLINE_NAME: &str = "<schema>";
+
+/// Parses and validates an inline schema. Diagnostics name the file
+/// `<schema>`; `import` paths resolve relative to the current directory.
 ///
 /// # Errors
 /// [`Error::Schema`] listing every problem found.
 pub fn parse(src: &str) -> Result<Schema> {
-    // Placeholder until the parser lands: only an empty schema is accepted.
-    if src.trim().is_empty() {
-        let mut s = Schema::default();
-        s.reindex();
-        return Ok(s);
-    }
-    Err(Error::schema(Vec::new()))
+    parse_named(src, INLINE_NAME)
+}
+
+/// Like [`parse`], with `file_name` used in diagnostics.
+///
+/// # Errors
+/// [`Error::Schema`] listing every problem found.
+pub fn parse_named(src: &str, file_name: &str) -> Result<Schema> {
+    let mut loader = Loader::default();
+    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    loader.load(file_name.to_string(), src.to_string(), dir);
+    loader.finish()
 }
 
 /// Parses and validates a schema file, resolving `import "./x.lite"` relative
-/// to each importing file.
+/// to each importing file (each file is read once: cycles and repeats are
+/// deduplicated).
 ///
 /// # Errors
 /// [`Error::Schema`] listing every problem found, or naming an unreadable file.
-pub fn parse_file(path: impl AsRef<std::path::Path>) -> Result<Schema> {
-    let src = std::fs::read_to_string(path.as_ref()).map_err(|e| {
-        Error::schema(vec![crate::error::Diagnostic {
-            file: path.as_ref().display().to_string(),
+pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema> {
+    let path = path.as_ref();
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        Error::schema(vec![Diagnostic {
+            file: path.display().to_string(),
             line: 0,
             column: 0,
             message: format!("cannot read schema file: {e}"),
             snippet: String::new(),
         }])
     })?;
-    parse(&src)
+    let mut loader = Loader::default();
+    if let Ok(canon) = path.canonicalize() {
+        loader.seen.insert(canon);
+    }
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    loader.load(path.display().to_string(), src, dir);
+    loader.finish()
+}
+
+/// Parses one source into its raw syntax tree, without imports or
+/// validation (for tooling).
+///
+/// # Errors
+/// [`Error::Schema`] listing every syntax error.
+pub fn parse_ast(src: &str) -> Result<ast::SchemaAst> {
+    let mut sources = SourceMap::default();
+    let id = sources.add(INLINE_NAME.to_string(), src.to_string());
+    let (ast, diags) = parse_source(src, id);
+    if diags.is_empty() {
+        Ok(ast)
+    } else {
+        Err(Error::schema(sources.render_all(diags)))
+    }
+}
+
+/// Lexes and parses one file.
+fn parse_source(src: &str, file: u32) -> (ast::SchemaAst, Vec<Diag>) {
+    let (tokens, lex_errors) = lexer::tokenize(src, file);
+    let mut diags: Vec<Diag> = lex_errors
+        .into_iter()
+        .map(|e| Diag::new(e.span, e.message))
+        .collect();
+    let (ast, parse_diags) = parser::parse_tokens(&tokens);
+    diags.extend(parse_diags);
+    (ast, diags)
+}
+
+/// Reads a root source and its imports, depth-first.
+#[derive(Default)]
+struct Loader {
+    sources: SourceMap,
+    /// Parsed files in validation order (imports before their importer).
+    asts: Vec<ast::SchemaAst>,
+    seen: HashSet<PathBuf>,
+    diags: Vec<Diag>,
+}
+
+impl Loader {
+    fn load(&mut self, name: String, src: String, dir: PathBuf) {
+        let id = self.sources.add(name, src);
+        let (ast, diags) = parse_source(&self.sources.files[id as usize].1.clone(), id);
+        self.diags.extend(diags);
+        for item in &ast.items {
+            let ast::Item::Import(imp) = item else {
+                continue;
+            };
+            let path = dir.join(&imp.path.name);
+            let canon = match path.canonicalize() {
+                Ok(c) => c,
+                Err(e) => {
+                    self.diags.push(Diag::new(
+                        imp.path.span,
+                        format!("cannot read imported file `{}`: {e}", imp.path.name),
+                    ));
+                    continue;
+                }
+            };
+            if !self.seen.insert(canon.clone()) {
+                continue;
+            }
+            match std::fs::read_to_string(&canon) {
+                Ok(text) => {
+                    let sub_dir = canon
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| dir.clone());
+                    self.load(path.display().to_string(), text, sub_dir);
+                }
+                Err(e) => self.diags.push(Diag::new(
+                    imp.path.span,
+                    format!("cannot read imported file `{}`: {e}", imp.path.name),
+                )),
+            }
+        }
+        self.asts.push(ast);
+    }
+
+    fn finish(self) -> Result<Schema> {
+        let Loader {
+            sources,
+            asts,
+            mut diags,
+            ..
+        } = self;
+        let names = sources.files.iter().map(|(n, _)| n.clone()).collect();
+        let (schema, validate_diags) = validate::validate(&asts, names);
+        diags.extend(validate_diags);
+        if diags.is_empty() {
+            Ok(schema)
+        } else {
+            Err(Error::schema(sources.render_all(diags)))
+        }
+    }
 }

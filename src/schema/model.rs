@@ -601,6 +601,17 @@ pub struct Derived {
     pub agg: DerivedAgg,
     /// Optional SQL filter over the related table's columns.
     pub filter: Option<String>,
+    /// The related model (the one aggregated over).
+    pub target: ModelId,
+    /// The BelongsTo field on [`target`](Self::target) whose foreign key points
+    /// at this model's rows, when related rows are found through it (a
+    /// HasMany/HasOne relation, or the model-name form). `None` when
+    /// `relation` is this model's own BelongsTo or a ManyToMany.
+    pub inverse: Option<FieldId>,
+    /// Written with a model name (`@from(orders, sum: amount)`) and this model
+    /// declares no back-relation field to it: then `relation` is the derived
+    /// field's own id and only `target` / `inverse` describe the link.
+    pub via_model: bool,
 }
 
 /// Aggregations of `@from`.
