@@ -1,6 +1,8 @@
 //! Smoke tests of the runtime through the public utilities: open, raw SQL,
 //! `:memory:` readers, pragmas, introspection.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
+
 use litestone::{Client, ErrorKind};
 use serde_json::json;
 

@@ -257,6 +257,22 @@ impl Tx {
         self.client.sql(sql, params).await
     }
 
+    /// [`Client::sql_read`] inside this transaction: runs on the pinned
+    /// writer and sees the transaction's writes.
+    ///
+    /// # Errors
+    /// As [`Client::sql_read`].
+    ///
+    /// # Cancel safety
+    /// Cancel-safe (reading has no effect).
+    pub async fn sql_read(
+        &self,
+        sql: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        self.client.sql_read(sql, params).await
+    }
+
     /// [`Client::exec`] inside this transaction.
     ///
     /// # Errors

@@ -384,6 +384,26 @@ impl Client {
         }
     }
 
+    /// Runs one read-only statement on the reader pool (one snapshot; writes
+    /// committed meanwhile are not seen half-way). Same parameters and result
+    /// shape as [`Client::sql`]; inside a transaction it runs on the
+    /// transaction's writer (read-your-writes).
+    ///
+    /// # Errors
+    /// As [`Client::sql`]; a statement that writes fails with an SQLite
+    /// error (readers are `query_only`).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe (reading has no effect).
+    pub async fn sql_read(&self, sql: &str, params: Value) -> Result<Value> {
+        let text = sql.to_string();
+        let f = move |c: &Connection| run_sql(c, &text, &params);
+        match self.ctx.tx.as_ref().filter(|t| t.database == "main") {
+            Some(tx) => tx.run(f).await,
+            None => self.main_runtime()?.read(f).await,
+        }
+    }
+
     /// Runs a batch of `;`-separated statements without parameters on the
     /// writer (outside any transaction, or inside this handle's transaction).
     ///

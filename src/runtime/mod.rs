@@ -361,3 +361,6 @@ impl TxConn {
         self.chan.request(TxCmd::Rollback).await
     }
 }
+
+#[cfg(test)]
+mod tests;
