@@ -117,6 +117,10 @@ fn run_sql(conn: &Connection, sql: &str, params: &Value) -> Result<Value> {
             "lastInsertRowid": conn.last_insert_rowid(),
         }));
     }
+    collect_rows(&mut stmt)
+}
+
+fn collect_rows(stmt: &mut rusqlite::Statement<'_>) -> Result<Value> {
     let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
@@ -128,6 +132,17 @@ fn run_sql(conn: &Connection, sql: &str, params: &Value) -> Result<Value> {
         out.push(Value::Object(obj));
     }
     Ok(Value::Array(out))
+}
+
+/// Runs a PRAGMA: one row with one column → that value; no rows (or no
+/// result columns) → null; else the rows as objects.
+fn run_pragma(conn: &Connection, sql: &str) -> Result<Value> {
+    let mut stmt = conn.prepare(sql)?;
+    if stmt.column_count() == 0 {
+        stmt.raw_execute()?;
+        return Ok(Value::Null);
+    }
+    Ok(pragma_value(collect_rows(&mut stmt)?))
 }
 
 /// True when the first keyword makes the statement plain DML that can ride
@@ -429,8 +444,7 @@ impl Client {
     pub async fn pragma(&self, name: &str) -> Result<Value> {
         validate_pragma(name, "x")?;
         let sql = format!("PRAGMA {name}");
-        self.on_writer(move |c| Ok(pragma_value(run_sql(c, &sql, &Value::Null)?)))
-            .await
+        self.on_writer(move |c| run_pragma(c, &sql)).await
     }
 
     /// Sets `PRAGMA name = value` on the writer and, for per-connection
@@ -447,9 +461,7 @@ impl Client {
         validate_pragma(name, value)?;
         let sql = format!("PRAGMA {name} = {value}");
         let text = sql.clone();
-        let out = self
-            .on_writer(move |c| Ok(pragma_value(run_sql(c, &text, &Value::Null)?)))
-            .await?;
+        let out = self.on_writer(move |c| run_pragma(c, &text)).await?;
         if READER_PRAGMAS.contains(&name.to_ascii_lowercase().as_str()) {
             self.main_runtime()?.push_reader_setup(sql);
         }
