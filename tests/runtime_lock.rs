@@ -1,6 +1,8 @@
 //! Application locks within one process: exclusion between tasks, waking
 //! waiters on release, wait timeouts, expiry takeover, extend, `with_lock`.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -5,6 +5,8 @@
 //! The second process is `examples/lock_holder.rs`, built on demand with the
 //! cargo that runs the tests (a no-op when it is up to date).
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};

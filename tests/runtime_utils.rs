@@ -2,6 +2,8 @@
 //! queue, backup under concurrent writes, attach/detach on every connection,
 //! WAL status and checkpoints, pragmas, introspection.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too
+
 use std::sync::{Arc, Mutex};
 
 use litestone::{BackupOptions, CheckpointMode, Client, ErrorKind};
