@@ -19,10 +19,12 @@
 //! - Defaults: literals become SQL literals (booleans `1`/`0`, enum values
 //!   quoted, lists and JSON as their JSON text); `now()` becomes
 //!   `(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`, the crate's DateTime format;
-//!   `dbgenerated("sql")` becomes `(sql)`. `uuid()`, `ulid()`, `nanoid()`,
-//!   `auth()`, `env(...)`, `@default(otherField)` and `autoincrement()` have
-//!   no SQL default: the query layer fills them on create (and
-//!   `autoincrement()` on an Integer id is the rowid alias anyway).
+//!   `dbgenerated("sql")` becomes `(sql)`; `uuid()` becomes a SQL expression
+//!   building a random v4 UUID ([`UUID_SQL`]; the query layer may still fill
+//!   it itself). `ulid()`, `nanoid()`, `auth()`, `env(...)`,
+//!   `@default(otherField)` and `autoincrement()` have no SQL default: the
+//!   query layer fills them on create (`autoincrement()` on an Integer id is
+//!   the rowid alias anyway).
 //! - CHECK constraints: `"col" IN ('a','b')` for enums, `"col" IN (0,1)` for
 //!   Booleans (NULL passes a CHECK, so optional columns need nothing more).
 //! - Foreign keys are table constraints with `ON DELETE` / `ON UPDATE`
@@ -65,6 +67,10 @@ use crate::schema::{
 
 /// The SQL expression of the crate's DateTime default (`now()`).
 pub const NOW_SQL: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+/// A SQL expression producing a random lowercase UUID v4 (the SQL default
+/// of `@default(uuid())`, so rows inserted with raw SQL get one too).
+pub const UUID_SQL: &str = "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))";
 
 /// Double-quotes an identifier, doubling embedded quotes.
 pub fn quote_ident(name: &str) -> String {
@@ -249,6 +255,7 @@ pub fn default_sql(field: &Field, default: &DefaultValue) -> Option<String> {
             other => quote_literal(&other.to_string()),
         }),
         DefaultValue::Now => Some(format!("({NOW_SQL})")),
+        DefaultValue::Uuid => Some(format!("({UUID_SQL})")),
         DefaultValue::Sql(s) => Some(format!("({s})")),
         _ => None,
     }

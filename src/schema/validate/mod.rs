@@ -112,8 +112,15 @@ impl<'a> Ctx<'a> {
                 self.error(
                     name.span,
                     format!(
-                        "duplicate {kind} `{}` (a {prev_kind} of that name is declared at {}:{})",
-                        name.name, p.line, p.column
+                        "duplicate {kind} `{}` ({} {prev_kind} of that name is declared at {}:{})",
+                        name.name,
+                        if prev_kind.starts_with(['a', 'e']) {
+                            "an"
+                        } else {
+                            "a"
+                        },
+                        p.line,
+                        p.column
                     ),
                 );
                 continue;

@@ -530,7 +530,7 @@ fn derived(cx: &mut Ctx<'_>, mid: ModelId, fid: FieldId, a: &ast::AttributeAst) 
             };
             (f.id, rel.target, inverse, false)
         }
-        Some(_) => {
+        Some(_) if !cx.model_ids.contains_key(rel_name) => {
             cx.error(
                 first.value.span,
                 format!(
@@ -540,7 +540,7 @@ fn derived(cx: &mut Ctx<'_>, mid: ModelId, fid: FieldId, a: &ast::AttributeAst) 
             );
             return None;
         }
-        None => {
+        _ => {
             let Some(tid) = cx.model_ids.get(rel_name).copied() else {
                 cx.error(
                     first.value.span,
