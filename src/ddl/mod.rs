@@ -359,7 +359,15 @@ pub fn index_statements(schema: &Schema, model: &Model) -> Vec<String> {
     // Column lists already covered, to skip redundant FK indexes.
     let mut covered: Vec<Vec<FieldId>> = vec![model.primary_key.clone()];
     let mut names = HashSet::new();
+    let mut pk_sorted = model.primary_key.clone();
+    pk_sorted.sort();
     for u in &model.uniques {
+        let mut sorted = u.fields.clone();
+        sorted.sort();
+        if sorted == pk_sorted {
+            // The primary key is already unique.
+            continue;
+        }
         let name = u
             .name
             .clone()

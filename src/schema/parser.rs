@@ -150,11 +150,28 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether the current token starts a top-level declaration written at
+    /// column 1 (`model x {`, `function f(`, `import "..."`): inside a
+    /// block, that means the block's `}` is missing. Fields never have this
+    /// shape, even when named `type` or `model`.
     fn is_keyword_at_line_start(&self) -> bool {
         let t = self.tok();
-        matches!(&t.kind, TokenKind::Ident(k) if TOP_LEVEL.contains(&k.as_str()))
-            && t.span.column == 1
-            && matches!(self.peek_at(1), TokenKind::Ident(_) | TokenKind::Str(_))
+        let TokenKind::Ident(k) = &t.kind else {
+            return false;
+        };
+        if t.span.column != 1 {
+            return false;
+        }
+        match (k.as_str(), self.peek_at(1), self.peek_at(2)) {
+            ("import", TokenKind::Str(_), _) => true,
+            ("function", TokenKind::Ident(_), TokenKind::LParen) => true,
+            (
+                "model" | "enum" | "trait" | "type" | "database",
+                TokenKind::Ident(_),
+                TokenKind::LBrace,
+            ) => true,
+            _ => false,
+        }
     }
 
     // ----- recovery ------------------------------------------------------

@@ -969,6 +969,23 @@ fn schema_function(cx: &mut Ctx<'_>, model: &mut Model, fid: FieldId, a: &Attrib
         );
         return;
     }
+    let field = &model.fields[fid.0 as usize];
+    let field_type = match &field.ty {
+        FieldType::Scalar(s) if !field.list => Some(s.name()),
+        _ => None,
+    };
+    if field_type != Some(func.returns.as_str())
+        && !(field_type.is_some() && cx.schema.enum_index.contains_key(&func.returns))
+    {
+        cx.error(
+            a.name.span,
+            format!(
+                "function `{name}` returns {} but field `{}` is not {}",
+                func.returns, field.name, func.returns
+            ),
+        );
+        return;
+    }
     let mut bound = HashMap::new();
     for ((param, _), arg) in func.params.iter().zip(args) {
         let sql = match &arg.value.kind {

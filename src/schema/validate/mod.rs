@@ -312,13 +312,14 @@ impl<'a> Ctx<'a> {
                 _ => self.error(a.span, "`@@expr` takes one SQL template string"),
             }
         }
-        let Some(expr) = expr else {
+        let expr = expr.unwrap_or_else(|| {
             self.error(
                 d.name.span,
                 format!("function `{}` has no `@@expr(\"...\")`", d.name.name),
             );
-            return;
-        };
+            // Kept (with an empty template) so its uses are not also reported.
+            String::new()
+        });
         self.schema.functions.push(Function {
             name: d.name.name.clone(),
             params,

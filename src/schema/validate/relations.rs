@@ -391,6 +391,14 @@ fn implicit_m2m(
         cx.error(r.span, msg);
         return None;
     };
+    if m.database != t.database {
+        let msg = format!(
+            "many-to-many relation `{}.{}` joins models of different databases",
+            m.name, m.fields[me.field.0 as usize].name
+        );
+        cx.error(r.span, msg);
+        return None;
+    }
     // Which side is `A`.
     let me_is_a = if me.model == me.target {
         m.fields[me.field.0 as usize].name <= t.fields[other.field.0 as usize].name
