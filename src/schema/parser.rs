@@ -162,16 +162,16 @@ impl<'a> Parser<'a> {
         if t.span.column != 1 {
             return false;
         }
-        match (k.as_str(), self.peek_at(1), self.peek_at(2)) {
-            ("import", TokenKind::Str(_), _) => true,
-            ("function", TokenKind::Ident(_), TokenKind::LParen) => true,
-            (
-                "model" | "enum" | "trait" | "type" | "database",
-                TokenKind::Ident(_),
-                TokenKind::LBrace,
-            ) => true,
-            _ => false,
-        }
+        matches!(
+            (k.as_str(), self.peek_at(1), self.peek_at(2)),
+            ("import", TokenKind::Str(_), _)
+                | ("function", TokenKind::Ident(_), TokenKind::LParen)
+                | (
+                    "model" | "enum" | "trait" | "type" | "database",
+                    TokenKind::Ident(_),
+                    TokenKind::LBrace
+                )
+        )
     }
 
     // ----- recovery ------------------------------------------------------
