@@ -290,3 +290,46 @@ fn routing_and_building_blocks() {
     assert!(ddl::fts_statements(&s, users).is_empty());
     assert_eq!(ddl::quote_ident("a\"b"), "\"a\"\"b\"");
 }
+
+#[test]
+fn upserts_on_partial_unique_indexes_need_the_predicate() {
+    let (s, c) = build(&fixture("kitchen_sink.lite"));
+    let users = s.model("users").unwrap();
+    let email = users.field_id("email").unwrap();
+    let pred = ddl::unique_index_predicate(&s, users, &[email]).unwrap();
+    assert_eq!(pred, "\"deletedAt\" IS NULL");
+    // Not on the primary key, nor on models without soft delete.
+    assert_eq!(
+        ddl::unique_index_predicate(&s, users, &users.primary_key),
+        None
+    );
+    let accounts = s.model("accounts").unwrap();
+    let name = accounts.field_id("name").unwrap();
+    assert_eq!(ddl::unique_index_predicate(&s, accounts, &[name]), None);
+    c.execute(
+        "INSERT INTO accounts (id, name, photos) VALUES (1, 'a', '[]')",
+        [],
+    )
+    .unwrap();
+    let upsert = format!(
+        "INSERT INTO users (accountId, email, docNo) VALUES (1, 'x@y.z', ?1) \
+         ON CONFLICT (\"email\") WHERE {pred} DO UPDATE SET docNo = excluded.docNo"
+    );
+    c.execute(&upsert, [1]).unwrap();
+    c.execute(&upsert, [2]).unwrap();
+    let n: i64 = c
+        .query_row("SELECT docNo FROM users WHERE email = 'x@y.z'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+    // Without the predicate SQLite finds no matching constraint.
+    assert!(
+        c.execute(
+            "INSERT INTO users (accountId, email, docNo) VALUES (1, 'x@y.z', 3) \
+             ON CONFLICT (\"email\") DO UPDATE SET docNo = excluded.docNo",
+            [],
+        )
+        .is_err()
+    );
+}

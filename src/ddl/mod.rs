@@ -345,16 +345,38 @@ fn referenced_by_fk(schema: &Schema, model: &Model, fields: &[FieldId]) -> bool 
     })
 }
 
+/// The partial-index predicate (`"deletedAt" IS NULL`) of the unique index
+/// litestone creates for the unique constraint on `fields` of `model`, or
+/// `None` when that index is a full one (not a soft-delete model, or a
+/// foreign key references those columns, or they are the primary key).
+///
+/// The query layer must repeat it in upserts:
+/// `INSERT ... ON CONFLICT ("email") WHERE "deletedAt" IS NULL DO UPDATE ...`
+/// — SQLite only matches a partial unique index when the conflict target
+/// carries its predicate.
+pub fn unique_index_predicate(
+    schema: &Schema,
+    model: &Model,
+    fields: &[FieldId],
+) -> Option<String> {
+    let sd = model.soft_delete?;
+    let mut sorted = fields.to_vec();
+    sorted.sort();
+    let mut pk = model.primary_key.clone();
+    pk.sort();
+    if sorted == pk || referenced_by_fk(schema, model, fields) {
+        return None;
+    }
+    Some(format!(
+        "{} IS NULL",
+        quote_ident(&model.field_by_id(sd.field).column)
+    ))
+}
+
 /// The index statements of `model`: unique indexes (`@unique`, `@@unique`),
 /// `@@index`, `@sequence` uniques, and indexes on uncovered foreign keys.
 pub fn index_statements(schema: &Schema, model: &Model) -> Vec<String> {
     let table = quote_ident(&model.table);
-    let soft = model.soft_delete.map(|sd| {
-        format!(
-            " WHERE {} IS NULL",
-            quote_ident(&model.field_by_id(sd.field).column)
-        )
-    });
     let mut out = Vec::new();
     // Column lists already covered, to skip redundant FK indexes.
     let mut covered: Vec<Vec<FieldId>> = vec![model.primary_key.clone()];
@@ -375,11 +397,8 @@ pub fn index_statements(schema: &Schema, model: &Model) -> Vec<String> {
         if !names.insert(name.clone()) {
             continue;
         }
-        let predicate = if referenced_by_fk(schema, model, &u.fields) {
-            None
-        } else {
-            soft.clone()
-        };
+        let predicate =
+            unique_index_predicate(schema, model, &u.fields).map(|p| format!(" WHERE {p}"));
         if predicate.is_none() {
             covered.push(u.fields.clone());
         }
