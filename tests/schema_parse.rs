@@ -562,12 +562,13 @@ fn policy_expressions() {
 
           @@allow('read,update', (status == "published" || account.owner == auth().id) && !(publishAt > now()))
           @@allow('all', check(account, owner == auth().id))
+          @@allow('update', check(accounts, owner == auth().id))
           @@deny('delete', status == 'published', "published posts can never be deleted")
           @@allow("create", auth() != null)
         }
     "#);
-    let m = s.model("posts").unwrap();
-    assert_eq!(m.policies.len(), 4);
+    let mut m = s.model("posts").unwrap().clone();
+    assert_eq!(m.policies.len(), 5);
     let p0 = &m.policies[0];
     assert_eq!(p0.effect, PolicyEffect::Allow);
     assert_eq!(p0.ops, [PolicyOp::Read, PolicyOp::Update]);
@@ -605,6 +606,9 @@ fn policy_expressions() {
     );
     assert!(matches!(&m.policies[1].expr, Expr::Check { relation, .. } if relation == "account"));
     assert_eq!(m.policies[1].ops, [PolicyOp::All]);
+    // `check(model, ...)` is normalised to the relation field.
+    assert_eq!(m.policies[1].expr, m.policies[2].expr);
+    m.policies.remove(2);
     assert_eq!(m.policies[2].effect, PolicyEffect::Deny);
     assert_eq!(
         m.policies[2].message.as_deref(),
