@@ -241,6 +241,24 @@ pub(super) fn model_attributes<'a>(
         });
     }
 
+    if fts_fields.is_some() {
+        // External-content FTS5 is keyed by the rowid, which VACUUM may
+        // renumber unless it is an INTEGER PRIMARY KEY.
+        let rowid_key = model
+            .single_pk()
+            .is_some_and(|f| f.ty == FieldType::Scalar(ScalarType::Integer) && !f.list);
+        if !model.external && !rowid_key {
+            if let Some(a) = attrs.iter().find(|a| a.name.name == "fts") {
+                cx.error(
+                    a.span,
+                    format!(
+                        "`@@fts` needs a single `Integer @id` on model `{}` (the FTS index is keyed by the rowid)",
+                        model.name
+                    ),
+                );
+            }
+        }
+    }
     if let Some(fields) = fts_fields {
         let table = if model.external {
             model.table.clone()

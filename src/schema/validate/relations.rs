@@ -312,6 +312,29 @@ fn belongs_to_relation(cx: &mut Ctx<'_>, mid: ModelId, r: &RelAttr<'_>, target: 
         cx.error(r.span, msg);
         ok = false;
     }
+    let rel_optional = cx.schema.models[mi].fields[r.field.0 as usize].optional;
+    let optional_fk: Vec<String> = local
+        .iter()
+        .map(|l| &cx.schema.models[mi].fields[l.0 as usize])
+        .filter(|f| f.optional)
+        .map(|f| f.name.clone())
+        .collect();
+    if !rel_optional && !optional_fk.is_empty() {
+        let msg = format!(
+            "relation `{fname}` is required but its foreign key `{}` is optional: make the relation optional (`{}?`) or the field required",
+            optional_fk.join(", "),
+            cx.schema.models[ti].name
+        );
+        cx.error(r.span, msg);
+        ok = false;
+    }
+    if r.on_delete == Some(ReferentialAction::SetNull) && optional_fk.len() != local.len() {
+        cx.error(
+            r.span,
+            format!("relation `{fname}`: `onDelete: SetNull` needs optional foreign key fields"),
+        );
+        ok = false;
+    }
     if !ok {
         return;
     }
