@@ -199,6 +199,20 @@ fn field_type(cx: &mut Ctx<'_>, f: &ast::FieldDecl) -> FieldType {
     } else {
         String::new()
     };
+    let hint = if hint.is_empty() {
+        let names: Vec<String> = [
+            "Integer", "Real", "Text", "Boolean", "DateTime", "Json", "Blob", "File",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(cx.schema.enums.iter().map(|e| e.name.clone()))
+        .chain(cx.schema.types.iter().map(|t| t.name.clone()))
+        .chain(cx.model_ids.keys().cloned())
+        .collect();
+        super::did_you_mean(n, "", names.iter().map(String::as_str))
+    } else {
+        hint
+    };
     cx.error(f.ty.name.span, format!("unknown type `{n}`{hint}"));
     FieldType::Scalar(ScalarType::Json)
 }
@@ -456,6 +470,13 @@ fn field_attributes<'a>(
             }
             "allow" => {
                 if let Some(p) = policy(cx, a, PolicyEffect::Allow, true) {
+                    if p.ops.iter().any(|o| matches!(o, PolicyOp::Delete)) {
+                        cx.error(
+                            a.span,
+                            "field policies cover 'read', 'create', 'update', 'write' or 'all' (not 'delete')",
+                        );
+                        continue;
+                    }
                     if let Some(arg) = a.args().get(1) {
                         pending.policy_exprs.push(&arg.value);
                     }
@@ -513,15 +534,25 @@ fn field_attributes<'a>(
                 Some(Ok(v)) => model.fields[idx].validators.push(v),
                 Some(Err(())) => {}
                 None => {
+                    let functions: Vec<String> =
+                        cx.schema.functions.iter().map(|f| f.name.clone()).collect();
+                    let hint = super::did_you_mean(
+                        name,
+                        "@",
+                        super::FIELD_ATTRIBUTES
+                            .iter()
+                            .copied()
+                            .chain(functions.iter().map(String::as_str)),
+                    );
                     if a.args.is_some() {
                         cx.error(
                             a.name.span,
                             format!(
-                                "unknown function `{name}`: no built-in attribute or schema function has that name"
+                                "unknown function `{name}`: no built-in attribute or schema function has that name{hint}"
                             ),
                         );
                     } else {
-                        cx.error(a.name.span, format!("unknown attribute `@{name}`"));
+                        cx.error(a.name.span, format!("unknown attribute `@{name}`{hint}"));
                     }
                 }
             },
@@ -593,9 +624,24 @@ pub(super) fn log_target(cx: &mut Ctx<'_>, a: &AttributeAst) -> Option<String> {
         cx.error(arg.value.span, "expected a database name");
         return None;
     };
-    if !cx.schema.databases.is_empty() && !cx.database_exists(name) {
-        cx.error(arg.value.span, format!("unknown database `{name}`"));
-        return None;
+    if !cx.schema.databases.is_empty() {
+        match cx.schema.databases.iter().find(|d| d.name == name) {
+            None => {
+                cx.error(arg.value.span, format!("unknown database `{name}`"));
+                return None;
+            }
+            Some(d) if d.driver != Driver::Logger => {
+                cx.error(
+                    arg.value.span,
+                    format!(
+                        "`{}` logs to `{name}`, which is not a `driver logger` database",
+                        display_name(a)
+                    ),
+                );
+                return None;
+            }
+            Some(_) => {}
+        }
     }
     Some(name.to_string())
 }

@@ -162,7 +162,13 @@ pub(super) fn model_attributes<'a>(
                     model.database = Some(name.to_string());
                 }
             }
-            other => cx.error(a.name.span, format!("unknown model attribute `@@{other}`")),
+            other => cx.error(
+                a.name.span,
+                format!(
+                    "unknown model attribute `@@{other}`{}",
+                    super::did_you_mean(other, "@@", super::MODEL_ATTRIBUTES.iter().copied())
+                ),
+            ),
         }
     }
 
