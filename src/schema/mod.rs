@@ -3,7 +3,7 @@
 //!
 //! Knows nothing of SQL execution: it turns text into data, or into a list of
 //! spanned diagnostics (every problem of a run in one
-//! [`Error::Schema`](crate::Error::Schema)).
+//! [`crate::Error::Schema`]).
 //!
 //! Pipeline: [`lexer`] → `parser` → [`ast`] (one per file; imports are read
 //! depth-first, each path relative to the importing file, every file at most
