@@ -573,7 +573,9 @@ fn known_type(cx: &Ctx<'_>, name: &str) -> bool {
         || cx.model_ids.contains_key(name)
 }
 
-fn is_builtin(name: &str) -> bool {
+/// Built-in field attributes a schema function may not shadow (transforms
+/// and validators may: a call with arguments picks the function).
+pub(super) fn is_builtin(name: &str) -> bool {
     matches!(
         name,
         "id" | "unique"

@@ -263,6 +263,15 @@ impl<'a> Ctx<'a> {
     }
 
     fn function(&mut self, d: &ast::FunctionDecl) {
+        if fields::is_builtin(&d.name.name) {
+            self.error(
+                d.name.span,
+                format!(
+                    "function `{}` would shadow the built-in attribute `@{}`",
+                    d.name.name, d.name.name
+                ),
+            );
+        }
         let mut params: Vec<(String, String)> = Vec::new();
         for (p, ty) in &d.params {
             if params.iter().any(|(n, _)| *n == p.name) {

@@ -265,6 +265,18 @@ pub(super) fn model_attributes<'a>(
             }
         }
     }
+    if let (Some(fields), false) = (&fts_fields, model.external) {
+        for f in fields {
+            let col = &model.fields[f.0 as usize].column;
+            if col.eq_ignore_ascii_case("rank") || col.eq_ignore_ascii_case("rowid") {
+                let span = model.fields[f.0 as usize].span;
+                cx.error(
+                    span,
+                    format!("column `{col}` cannot be full-text indexed: FTS5 reserves that name (rename it with `@map`)"),
+                );
+            }
+        }
+    }
     if let Some(fields) = fts_fields {
         let table = if model.external {
             model.table.clone()
