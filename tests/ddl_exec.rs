@@ -319,3 +319,21 @@ fn upserts_on_partial_unique_indexes_need_the_predicate() {
         .is_err()
     );
 }
+
+#[test]
+fn model_statements_and_fts_names() {
+    let s = schema::parse(&fixture("fts.lite")).unwrap();
+    let m = s.model("messages").unwrap();
+    let stmts = ddl::model_statements(&s, m);
+    assert_eq!(stmts[0], ddl::create_table(&s, m));
+    assert_eq!(stmts.len(), 1 + ddl::index_statements(&s, m).len() + 4);
+    let (table, triggers) = ddl::fts_object_names(m).unwrap();
+    assert_eq!(table, "messages_fts");
+    assert_eq!(
+        triggers,
+        ["messages_fts_ai", "messages_fts_ad", "messages_fts_au"]
+    );
+    for t in &triggers {
+        assert!(stmts.iter().any(|s| s.contains(&format!("\"{t}\""))));
+    }
+}

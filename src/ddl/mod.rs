@@ -527,18 +527,50 @@ pub fn fts_statements(schema: &Schema, model: &Model) -> Vec<String> {
         rowid("old"),
         values("old")
     );
-    let trigger = |suffix: &str, event: &str, body: &str| {
+    let trigger = |name: &str, event: &str, body: &str| {
         format!(
             "CREATE TRIGGER IF NOT EXISTS {} AFTER {event} ON {table} BEGIN\n  {body}\nEND",
-            quote_ident(&format!("{}_{suffix}", fts.table))
+            quote_ident(name)
         )
+    };
+    let Some((_, [ai, ad, au])) = fts_object_names(model) else {
+        return Vec::new();
     };
     vec![
         create,
-        trigger("ai", "INSERT", &insert_new),
-        trigger("ad", "DELETE", &delete_old),
-        trigger("au", "UPDATE", &format!("{delete_old}\n  {insert_new}")),
+        trigger(&ai, "INSERT", &insert_new),
+        trigger(&ad, "DELETE", &delete_old),
+        trigger(&au, "UPDATE", &format!("{delete_old}\n  {insert_new}")),
     ]
+}
+
+/// The names of the FTS5 objects of an `@@fts` model litestone owns: the
+/// virtual table and its insert / delete / update triggers (for migrations
+/// that drop or rebuild them). `None` without `@@fts` or on `@@external`.
+pub fn fts_object_names(model: &Model) -> Option<(String, [String; 3])> {
+    let fts = model.fts.as_ref()?;
+    if model.external {
+        return None;
+    }
+    let t = &fts.table;
+    Some((
+        t.clone(),
+        [format!("{t}_ai"), format!("{t}_ad"), format!("{t}_au")],
+    ))
+}
+
+/// Everything one model owns, in order: [`create_table`], then
+/// [`index_statements`], then [`fts_statements`] (empty when litestone does
+/// not own the table, see [`owns_table`]). Join tables are not included: see
+/// [`implicit_join_tables`].
+pub fn model_statements(schema: &Schema, model: &Model) -> Vec<String> {
+    if !owns_table(schema, model) {
+        return Vec::new();
+    }
+    let mut out = vec![create_table(schema, model)];
+    out.extend(index_statements(schema, model));
+    out.extend(fts_statements(schema, model));
+    out
 }
 
 /// The implicit many-to-many join tables `model` takes part in, with the
