@@ -491,7 +491,10 @@ fn model_attributes() {
         model pairs {
           a Integer
           b Integer
+          c Integer
           @@id([a, b])
+          @@unique(fields: [b, c], name: "b_c")
+          @@index(fields: [c])
         }
     "#);
     let m = s.model("users").unwrap();
@@ -529,6 +532,9 @@ fn model_attributes() {
     assert_eq!(m.attributes.len(), 10);
     let p = s.model("pairs").unwrap();
     assert_eq!(p.primary_key, [FieldId(0), FieldId(1)]);
+    assert_eq!(p.uniques[0].fields, [FieldId(1), FieldId(2)]);
+    assert_eq!(p.uniques[0].name.as_deref(), Some("b_c"));
+    assert_eq!(p.indexes[0].fields, [FieldId(2)]);
 }
 
 #[test]

@@ -901,6 +901,14 @@ fn default_value(
                         ),
                         _ => format!("`{s}` is not a field of model `{}`", model.name),
                     };
+                    let msg = if matches!(
+                        s.as_str(),
+                        "now" | "uuid" | "ulid" | "nanoid" | "autoincrement" | "auth"
+                    ) {
+                        format!("{msg} (did you mean `{s}()`?)")
+                    } else {
+                        msg
+                    };
                     cx.error(e.span, msg);
                     None
                 }

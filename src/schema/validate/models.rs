@@ -41,13 +41,13 @@ pub(super) fn model_attributes<'a>(
         match a.name.name.as_str() {
             "trait" => {} // spliced in pass 2
             "id" => {
-                args.check_shape(&["name", "map"], 1, &mut cx.diags);
+                args.check_shape(&["fields", "name", "map"], 1, &mut cx.diags);
                 if let Some(fields) = field_list(cx, model, a) {
                     id_attr = Some((a, fields));
                 }
             }
             "unique" => {
-                args.check_shape(&["name", "map"], 1, &mut cx.diags);
+                args.check_shape(&["fields", "name", "map"], 1, &mut cx.diags);
                 if let Some(fields) = field_list(cx, model, a) {
                     model.uniques.push(UniqueConstraint {
                         fields,
@@ -56,7 +56,7 @@ pub(super) fn model_attributes<'a>(
                 }
             }
             "index" => {
-                args.check_shape(&["name", "map", "type"], 1, &mut cx.diags);
+                args.check_shape(&["fields", "name", "map", "type"], 1, &mut cx.diags);
                 if let Some(fields) = field_list(cx, model, a) {
                     indexes.push((fields, given_name(&args)));
                 }
@@ -309,7 +309,8 @@ pub(crate) fn derived_name(model: &Model, fields: &[FieldId], suffix: &str) -> S
 /// The first positional argument as a list of stored columns of `model`.
 fn field_list(cx: &mut Ctx<'_>, model: &Model, a: &AttributeAst) -> Option<Vec<FieldId>> {
     let args = Args::new(a);
-    let Some(arg) = args.positional().first().copied() else {
+    // `@@index([a, b])` or, Prisma style, `@@index(fields: [a, b])`.
+    let Some(arg) = args.positional().first().copied().or(args.named("fields")) else {
         cx.error(
             a.span,
             format!("`{}` needs a list of fields like `[a, b]`", display_name(a)),
