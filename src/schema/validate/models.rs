@@ -408,6 +408,29 @@ pub(super) fn check_model(cx: &mut Ctx<'_>, model: &mut Model, decl: &ast::Model
             ),
         );
     }
+    let mut conflicts = Vec::new();
+    for f in &model.fields {
+        if f.generated.is_some() && f.default.is_some() {
+            conflicts.push((
+                f.span,
+                format!("generated field `{}` cannot also have a `@default`", f.name),
+            ));
+        }
+        // `@from` is resolved in the relation pass: look at the attribute.
+        let derived = f.computed || f.attributes.iter().any(|a| a.name == "from");
+        if derived && (f.is_id || f.is_unique || f.default.is_some()) {
+            conflicts.push((
+                f.span,
+                format!(
+                    "`{}` is not stored (`@from` / `@computed`), so it cannot be `@id`, `@unique` or have a `@default`",
+                    f.name
+                ),
+            ));
+        }
+    }
+    for (span, msg) in conflicts {
+        cx.error(span, msg);
+    }
     // Two fields mapped to one column.
     let mut seen: Vec<(&str, &str)> = Vec::new();
     let mut dups = Vec::new();
