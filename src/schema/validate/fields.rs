@@ -199,6 +199,20 @@ fn field_type(cx: &mut Ctx<'_>, f: &ast::FieldDecl) -> FieldType {
     } else {
         String::new()
     };
+    let hint = if hint.is_empty() {
+        let names: Vec<String> = [
+            "Integer", "Real", "Text", "Boolean", "DateTime", "Json", "Blob", "File",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(cx.schema.enums.iter().map(|e| e.name.clone()))
+        .chain(cx.schema.types.iter().map(|t| t.name.clone()))
+        .chain(cx.model_ids.keys().cloned())
+        .collect();
+        super::did_you_mean(n, "", names.iter().map(String::as_str))
+    } else {
+        hint
+    };
     cx.error(f.ty.name.span, format!("unknown type `{n}`{hint}"));
     FieldType::Scalar(ScalarType::Json)
 }
@@ -247,6 +261,11 @@ fn field_attributes<'a>(
     let idx = fid.0 as usize;
     let is_relation = matches!(model.fields[idx].ty, FieldType::Relation(_));
     let mut relation_attr: Option<&'a AttributeAst> = None;
+    if !known_type(cx, &decl.ty.name.name) {
+        // Already reported; interpreting attributes would only add noise.
+        model.fields[idx].attributes = decl.attributes.iter().map(exprs::attribute).collect();
+        return;
+    }
     for a in &decl.attributes {
         model.fields[idx].attributes.push(exprs::attribute(a));
         let name = a.name.name.as_str();
@@ -295,7 +314,7 @@ fn field_attributes<'a>(
                 }
             }
             "relation" => {
-                if !is_relation {
+                if !is_relation && known_type(cx, &decl.ty.name.name) {
                     cx.error(
                         a.name.span,
                         format!(
@@ -305,7 +324,9 @@ fn field_attributes<'a>(
                     );
                     continue;
                 }
-                relation_attr = Some(a);
+                if is_relation {
+                    relation_attr = Some(a);
+                }
             }
             "generated" => {
                 args.check_shape(&["stored"], 2, &mut cx.diags);
@@ -449,6 +470,13 @@ fn field_attributes<'a>(
             }
             "allow" => {
                 if let Some(p) = policy(cx, a, PolicyEffect::Allow, true) {
+                    if p.ops.iter().any(|o| matches!(o, PolicyOp::Delete)) {
+                        cx.error(
+                            a.span,
+                            "field policies cover 'read', 'create', 'update', 'write' or 'all' (not 'delete')",
+                        );
+                        continue;
+                    }
                     if let Some(arg) = a.args().get(1) {
                         pending.policy_exprs.push(&arg.value);
                     }
@@ -506,15 +534,25 @@ fn field_attributes<'a>(
                 Some(Ok(v)) => model.fields[idx].validators.push(v),
                 Some(Err(())) => {}
                 None => {
+                    let functions: Vec<String> =
+                        cx.schema.functions.iter().map(|f| f.name.clone()).collect();
+                    let hint = super::did_you_mean(
+                        name,
+                        "@",
+                        super::FIELD_ATTRIBUTES
+                            .iter()
+                            .copied()
+                            .chain(functions.iter().map(String::as_str)),
+                    );
                     if a.args.is_some() {
                         cx.error(
                             a.name.span,
                             format!(
-                                "unknown function `{name}`: no built-in attribute or schema function has that name"
+                                "unknown function `{name}`: no built-in attribute or schema function has that name{hint}"
                             ),
                         );
                     } else {
-                        cx.error(a.name.span, format!("unknown attribute `@{name}`"));
+                        cx.error(a.name.span, format!("unknown attribute `@{name}`{hint}"));
                     }
                 }
             },
@@ -527,7 +565,17 @@ fn field_attributes<'a>(
     }
 }
 
-fn is_builtin(name: &str) -> bool {
+/// Whether a type name resolves (unknown types were already reported).
+fn known_type(cx: &Ctx<'_>, name: &str) -> bool {
+    ScalarType::from_name(name).is_some()
+        || cx.schema.enum_index.contains_key(name)
+        || cx.schema.type_index.contains_key(name)
+        || cx.model_ids.contains_key(name)
+}
+
+/// Built-in field attributes a schema function may not shadow (transforms
+/// and validators may: a call with arguments picks the function).
+pub(super) fn is_builtin(name: &str) -> bool {
     matches!(
         name,
         "id" | "unique"
@@ -578,9 +626,24 @@ pub(super) fn log_target(cx: &mut Ctx<'_>, a: &AttributeAst) -> Option<String> {
         cx.error(arg.value.span, "expected a database name");
         return None;
     };
-    if !cx.schema.databases.is_empty() && !cx.database_exists(name) {
-        cx.error(arg.value.span, format!("unknown database `{name}`"));
-        return None;
+    if !cx.schema.databases.is_empty() {
+        match cx.schema.databases.iter().find(|d| d.name == name) {
+            None => {
+                cx.error(arg.value.span, format!("unknown database `{name}`"));
+                return None;
+            }
+            Some(d) if d.driver != Driver::Logger => {
+                cx.error(
+                    arg.value.span,
+                    format!(
+                        "`{}` logs to `{name}`, which is not a `driver logger` database",
+                        display_name(a)
+                    ),
+                );
+                return None;
+            }
+            Some(_) => {}
+        }
     }
     Some(name.to_string())
 }
@@ -838,6 +901,14 @@ fn default_value(
                         ),
                         _ => format!("`{s}` is not a field of model `{}`", model.name),
                     };
+                    let msg = if matches!(
+                        s.as_str(),
+                        "now" | "uuid" | "ulid" | "nanoid" | "autoincrement" | "auth"
+                    ) {
+                        format!("{msg} (did you mean `{s}()`?)")
+                    } else {
+                        msg
+                    };
                     cx.error(e.span, msg);
                     None
                 }
@@ -950,6 +1021,23 @@ fn schema_function(cx: &mut Ctx<'_>, model: &mut Model, fid: FieldId, a: &Attrib
                     .collect::<Vec<_>>()
                     .join(", "),
                 args.len()
+            ),
+        );
+        return;
+    }
+    let field = &model.fields[fid.0 as usize];
+    let field_type = match &field.ty {
+        FieldType::Scalar(s) if !field.list => Some(s.name()),
+        _ => None,
+    };
+    if field_type != Some(func.returns.as_str())
+        && !(field_type.is_some() && cx.schema.enum_index.contains_key(&func.returns))
+    {
+        cx.error(
+            a.name.span,
+            format!(
+                "function `{name}` returns {} but field `{}` is not {}",
+                func.returns, field.name, func.returns
             ),
         );
         return;

@@ -112,8 +112,15 @@ impl<'a> Ctx<'a> {
                 self.error(
                     name.span,
                     format!(
-                        "duplicate {kind} `{}` (a {prev_kind} of that name is declared at {}:{})",
-                        name.name, p.line, p.column
+                        "duplicate {kind} `{}` ({} {prev_kind} of that name is declared at {}:{})",
+                        name.name,
+                        if prev_kind.starts_with(['a', 'e']) {
+                            "an"
+                        } else {
+                            "a"
+                        },
+                        p.line,
+                        p.column
                     ),
                 );
                 continue;
@@ -256,6 +263,15 @@ impl<'a> Ctx<'a> {
     }
 
     fn function(&mut self, d: &ast::FunctionDecl) {
+        if fields::is_builtin(&d.name.name) {
+            self.error(
+                d.name.span,
+                format!(
+                    "function `{}` would shadow the built-in attribute `@{}`",
+                    d.name.name, d.name.name
+                ),
+            );
+        }
         let mut params: Vec<(String, String)> = Vec::new();
         for (p, ty) in &d.params {
             if params.iter().any(|(n, _)| *n == p.name) {
@@ -305,13 +321,14 @@ impl<'a> Ctx<'a> {
                 _ => self.error(a.span, "`@@expr` takes one SQL template string"),
             }
         }
-        let Some(expr) = expr else {
+        let expr = expr.unwrap_or_else(|| {
             self.error(
                 d.name.span,
                 format!("function `{}` has no `@@expr(\"...\")`", d.name.name),
             );
-            return;
-        };
+            // Kept (with an empty template) so its uses are not also reported.
+            String::new()
+        });
         self.schema.functions.push(Function {
             name: d.name.name.clone(),
             params,
@@ -440,3 +457,97 @@ pub(super) fn placeholders(template: &str) -> Vec<String> {
     }
     out
 }
+
+/// ` (did you mean `x`?)` for the candidate closest to `name`, when one is
+/// close enough to be a likely typo.
+pub(super) fn did_you_mean<'a>(
+    name: &str,
+    prefix: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| format!(" (did you mean `{prefix}{c}`?)"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Every built-in field attribute name.
+pub(super) const FIELD_ATTRIBUTES: &[&str] = &[
+    "id",
+    "unique",
+    "default",
+    "relation",
+    "generated",
+    "computed",
+    "updatedAt",
+    "updatedBy",
+    "sequence",
+    "map",
+    "omit",
+    "guarded",
+    "encrypted",
+    "secret",
+    "allow",
+    "log",
+    "keepVersions",
+    "accept",
+    "markdown",
+    "hardDelete",
+    "from",
+    "email",
+    "url",
+    "date",
+    "datetime",
+    "phone",
+    "regex",
+    "length",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "trim",
+    "lower",
+    "upper",
+    "slug",
+];
+
+/// Every built-in model attribute name.
+pub(super) const MODEL_ATTRIBUTES: &[&str] = &[
+    "id",
+    "unique",
+    "index",
+    "fts",
+    "softDelete",
+    "gate",
+    "allow",
+    "deny",
+    "log",
+    "auth",
+    "noStrict",
+    "external",
+    "map",
+    "db",
+    "trait",
+];
