@@ -95,7 +95,13 @@ fn parse_object(
         let f = match key.as_str() {
             "AND" => Filter::And(parse_list(cx, model, v, &p)?),
             "OR" => Filter::Or(parse_list(cx, model, v, &p)?),
-            "NOT" => Filter::Not(Box::new(Filter::And(parse_list(cx, model, v, &p)?))),
+            // Prisma semantics: every listed condition must be false.
+            "NOT" => Filter::And(
+                parse_list(cx, model, v, &p)?
+                    .into_iter()
+                    .map(|f| Filter::Not(Box::new(f)))
+                    .collect(),
+            ),
             "$raw" => parse_raw(v, &p)?,
             _ => {
                 let Some(field) = model.field(key) else {
