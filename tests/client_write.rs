@@ -1,5 +1,6 @@
 //! Write methods: returned values, rows left in the database, defaults,
 //! transforms/validators, codecs and error kinds.
+#![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
 use litestone::ErrorKind;

@@ -1,5 +1,6 @@
 //! Read methods: shapes, ordering, paging, projection, includes, soft delete,
 //! visibility.
+#![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
 use litestone::ErrorKind;
