@@ -339,6 +339,9 @@ pub(crate) enum Conflict {
     Update {
         /// Conflict target columns.
         target: Vec<String>,
+        /// The partial-index predicate of the target's unique index
+        /// (soft-delete models), from `ddl::unique_index_predicate`.
+        target_where: Option<String>,
         /// Assignments.
         set: Vec<(String, SetExpr)>,
     },

@@ -615,8 +615,10 @@ fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
         Some(v) => v.clone(),
     };
     let set = write::update_set(cx, model, &update, "update")?;
+    let ids: Vec<_> = fields.iter().map(|f| f.id).collect();
     let conflict = Conflict::Update {
         target: fields.iter().map(|f| f.column.clone()).collect(),
+        target_where: crate::ddl::unique_index_predicate(cx.schema, model, &ids),
         set,
     };
     let ret = returning(cx, model, o)?;
@@ -639,6 +641,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         ));
     };
     let mut target = Vec::new();
+    let mut target_ids = Vec::new();
     for (i, t) in tv.iter().enumerate() {
         let p = format!("conflictTarget[{i}]");
         let Some(name) = t.as_str() else {
@@ -652,7 +655,9 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
             });
         };
         target.push(f.column.clone());
+        target_ids.push(f.id);
     }
+    let target_where = crate::ddl::unique_index_predicate(cx.schema, model, &target_ids);
     if target.is_empty() {
         return Err(Error::invalid_args(
             "conflictTarget",
@@ -714,6 +719,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         };
         let conflict = Conflict::Update {
             target: target.clone(),
+            target_where: target_where.clone(),
             set,
         };
         stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
