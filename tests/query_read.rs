@@ -374,3 +374,82 @@ async fn soft_delete_reads() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgs);
 }
+
+#[tokio::test]
+async fn relation_and_aggregate_order_by() {
+    let db = open().await;
+    seed(&db).await;
+    let p = db.client.model("posts");
+    // belongsTo field
+    let r = p
+        .find_many(json!({"orderBy": [{"author": {"name": "desc"}}, {"id": "asc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![3, 1, 2, 5, 4]); // Bob, Alice×3, Carol (NULL name last)
+    // two hops: posts → author → account
+    let r = p
+        .find_many(json!({"orderBy": [{"author": {"account": {"name": "desc"}}}, {"id": "desc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![4, 5, 3, 2, 1]);
+    // hasMany aggregates
+    let u = db.client.model("users");
+    let r = u
+        .find_many(json!({"orderBy": [{"posts": {"_count": "desc"}}, {"id": "asc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![1, 2, 3, 4]);
+    let r = u
+        .find_many(json!({"orderBy": [{"posts": {"_sum": {"views": "desc"}}}, {"id": "asc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![3, 1, 2, 4]);
+    let r = u
+        .find_many(json!({"orderBy": {"posts": {"_max": {"views": {"dir": "asc", "nulls": "first"}}}}, "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![4, 2, 1, 3]);
+    // soft-deleted children are not counted
+    p.remove_many(json!({"where": {"authorId": 1}}))
+        .await
+        .unwrap();
+    let r = u
+        .find_many(json!({"orderBy": [{"posts": {"_count": "desc"}}, {"id": "asc"}], "select": {"id": true}, "limit": 2}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![2, 3]);
+    // errors
+    let e = u
+        .find_many(json!({"orderBy": {"posts": {"title": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, litestone::Error::InvalidArgs { path, .. } if path == "orderBy.posts.title"),
+        "{e:?}"
+    );
+    let e = p
+        .find_many(json!({"orderBy": {"author": {"nope": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, litestone::Error::UnknownField { path, model, .. } if path == "orderBy.author.nope" && model == "users"),
+        "{e:?}"
+    );
+    let e = p
+        .find_many(json!({"orderBy": {"author": {"_count": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+    let e = p
+        .find_many_cursor(json!({"orderBy": {"author": {"name": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+    // many-to-many _count
+    let l = db.client.model("labels");
+    let r = l
+        .find_many(json!({"orderBy": {"posts": {"_count": "asc"}}}))
+        .await
+        .unwrap();
+    assert_eq!(r.as_array().unwrap().len(), 2);
+}

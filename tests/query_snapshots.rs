@@ -147,6 +147,30 @@ async fn read_shapes() {
         )
     );
     snap!(
+        "order_by_relations",
+        sql(
+            &db,
+            "posts",
+            FindMany,
+            json!({
+                "select": {"id": true},
+                "orderBy": [{"author": {"account": {"name": "asc"}}}, {"labels": {"_count": "desc"}}, {"id": "asc"}]
+            })
+        )
+    );
+    snap!(
+        "order_by_aggregate",
+        sql(
+            &db,
+            "users",
+            FindMany,
+            json!({
+                "select": {"id": true},
+                "orderBy": {"posts": {"_sum": {"views": {"dir": "desc", "nulls": "last"}}}}
+            })
+        )
+    );
+    snap!(
         "distinct",
         sql(
             &db,

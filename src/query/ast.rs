@@ -204,6 +204,32 @@ pub(crate) struct Order {
     pub(crate) nulls: Option<Nulls>,
     /// Whether the column may hold NULL.
     pub(crate) nullable: bool,
+    /// Sort by a related value instead of `column` (relation orderBy).
+    pub(crate) related: Option<Box<RelatedSort>>,
+}
+
+/// A correlated subquery to sort by: a field through belongsTo hops, or an
+/// aggregate over a to-many relation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RelatedSort {
+    /// Hops from the current table: (table, link from the previous alias),
+    /// joined in order; the first link correlates with the outer row.
+    pub(crate) hops: Vec<(String, Link)>,
+    /// What to select from the last hop.
+    pub(crate) value: SortValue,
+    /// Extra condition on the last hop (soft-delete filter).
+    pub(crate) filter: Filter,
+}
+
+/// The selected value of a [`RelatedSort`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SortValue {
+    /// A column of the last hop.
+    Column(String),
+    /// `COUNT(*)`.
+    Count,
+    /// `SUM/AVG/MIN/MAX(column)`.
+    Agg(&'static str, String),
 }
 
 impl Order {

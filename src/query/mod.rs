@@ -531,8 +531,15 @@ fn compile_cursor(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
                 desc: false,
                 nulls: None,
                 nullable: false,
+                related: None,
             });
         }
+    }
+    if let Some(o) = q.order.iter().find(|o| o.related.is_some()) {
+        return Err(Error::invalid_args(
+            format!("orderBy.{}", o.field),
+            "findManyCursor orders by the model's own columns only",
+        ));
     }
     let spec = cursor::CursorSpec::new(&model.name, &q.order);
     let mut order_idx = Vec::with_capacity(q.order.len());

@@ -11,11 +11,13 @@
 use serde_json::{Map, Value};
 
 use super::Cx;
-use super::ast::{Include, Link, Nulls, Order, OutCol, ParentLink, ReadQuery};
+use super::ast::{
+    Include, Link, Nulls, Order, OutCol, ParentLink, ReadQuery, RelatedSort, SortValue,
+};
 use super::filter::{live_filter, parse_where, relation_link};
 use crate::codec::Kind;
 use crate::error::{Error, Result};
-use crate::schema::{Field, Model, Visibility};
+use crate::schema::{Field, Model, Schema, Visibility};
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -148,7 +150,12 @@ pub(crate) fn build(
     )?
     .and(deleted_filter(model, o, path)?);
     let order = if opts.ordering {
-        parse_order(model, args.get("orderBy"), &join(path, "orderBy"))?
+        parse_order(
+            cx.schema,
+            model,
+            args.get("orderBy"),
+            &join(path, "orderBy"),
+        )?
     } else {
         Vec::new()
     };
@@ -409,18 +416,178 @@ fn build_include(
 }
 
 /// Parses `orderBy`: `{f: "asc"}`, `{f: {dir, nulls}}`, or an array of those.
-pub(crate) fn parse_order(model: &Model, v: Option<&Value>, path: &str) -> Result<Vec<Order>> {
+pub(crate) fn parse_order(
+    schema: &Schema,
+    model: &Model,
+    v: Option<&Value>,
+    path: &str,
+) -> Result<Vec<Order>> {
     let mut out = Vec::new();
     match v {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                order_object(model, item, &format!("{path}[{i}]"), &mut out)?;
+                order_object(schema, model, item, &format!("{path}[{i}]"), &mut out)?;
             }
         }
-        Some(item) => order_object(model, item, path, &mut out)?,
+        Some(item) => order_object(schema, model, item, path, &mut out)?,
     }
     Ok(out)
+}
+
+fn parse_dir_nulls(d: &Value, p: &str) -> Result<(bool, Option<Nulls>)> {
+    match d {
+        Value::Object(spec) => {
+            let mut desc = false;
+            let mut nulls = None;
+            for (k, x) in spec {
+                let kp = join(p, k);
+                match k.as_str() {
+                    "dir" | "sort" => desc = parse_dir(x, &kp)?,
+                    "nulls" => {
+                        nulls = Some(match x.as_str() {
+                            Some("first") => Nulls::First,
+                            Some("last") => Nulls::Last,
+                            _ => {
+                                return Err(Error::invalid_args(
+                                    kp,
+                                    "expected \"first\" or \"last\"",
+                                ));
+                            }
+                        })
+                    }
+                    _ => return Err(Error::invalid_args(kp, "expected `dir` or `nulls`")),
+                }
+            }
+            Ok((desc, nulls))
+        }
+        _ => Ok((parse_dir(d, p)?, None)),
+    }
+}
+
+/// `{relation: {field: dir}}` (belongsTo, any number of hops) and
+/// `{relation: {_count: dir}}` / `{relation: {_sum: {field: dir}}}`
+/// (to-many) → correlated subqueries.
+fn order_related(
+    schema: &Schema,
+    model: &Model,
+    f: &Field,
+    d: &Value,
+    path: &str,
+    mut hops: Vec<(String, Link)>,
+    out: &mut Vec<Order>,
+) -> Result<()> {
+    let Some(rel) = f.relation() else {
+        return Err(Error::invalid_args(path, "not a relation"));
+    };
+    let target = schema.model_by_id(rel.target);
+    let (link, to_many) = relation_link(schema, model, f)?;
+    let Value::Object(spec) = d else {
+        return Err(Error::invalid_args(
+            path,
+            "expected {field: \"asc\"|\"desc\"} or an aggregate ({_count: \"desc\"})",
+        ));
+    };
+    let through = matches!(link, Link::Through { .. });
+    if through && !hops.is_empty() {
+        return Err(Error::invalid_args(
+            path,
+            "ordering through a many-to-many after another hop is not supported",
+        ));
+    }
+    hops.push((target.table.clone(), link));
+    for (key, v) in spec {
+        let p = join(path, key);
+        let agg = match key.as_str() {
+            "_count" => Some(None),
+            "_sum" => Some(Some("SUM")),
+            "_avg" => Some(Some("AVG")),
+            "_min" => Some(Some("MIN")),
+            "_max" => Some(Some("MAX")),
+            _ => None,
+        };
+        let push = |out: &mut Vec<Order>, value: SortValue, desc: bool, nulls: Option<Nulls>| {
+            out.push(Order {
+                field: format!("{}.{key}", f.name),
+                column: String::new(),
+                desc,
+                nulls,
+                nullable: true,
+                related: Some(Box::new(RelatedSort {
+                    hops: hops.clone(),
+                    value,
+                    filter: live_filter(target),
+                })),
+            });
+        };
+        match agg {
+            Some(_) if !to_many => {
+                return Err(Error::invalid_args(
+                    p,
+                    format!(
+                        "`{key}` orders by an aggregate of a to-many relation; `{}` is to-one",
+                        f.name
+                    ),
+                ));
+            }
+            Some(None) => {
+                let (desc, nulls) = parse_dir_nulls(v, &p)?;
+                push(out, SortValue::Count, desc, nulls);
+            }
+            Some(Some(func)) => {
+                if through {
+                    return Err(Error::invalid_args(
+                        p,
+                        "many-to-many relations order by _count only",
+                    ));
+                }
+                let Value::Object(fields) = v else {
+                    return Err(Error::invalid_args(p, "expected {field: \"asc\"|\"desc\"}"));
+                };
+                for (fname, fd) in fields {
+                    let fp = join(&p, fname);
+                    let Some(tf) = target.field(fname).filter(|x| x.is_column()) else {
+                        return Err(Error::UnknownField {
+                            model: target.name.clone(),
+                            field: fname.clone(),
+                            path: fp,
+                        });
+                    };
+                    let (desc, nulls) = parse_dir_nulls(fd, &fp)?;
+                    push(out, SortValue::Agg(func, tf.column.clone()), desc, nulls);
+                }
+            }
+            None if to_many => {
+                return Err(Error::invalid_args(
+                    p,
+                    format!(
+                        "order a to-many relation by an aggregate (_count, _sum, _avg, _min, _max), not by `{key}`"
+                    ),
+                ));
+            }
+            None => {
+                let Some(tf) = target.field(key) else {
+                    return Err(Error::UnknownField {
+                        model: target.name.clone(),
+                        field: key.clone(),
+                        path: p,
+                    });
+                };
+                if tf.relation().is_some() {
+                    order_related(schema, target, tf, v, &p, hops.clone(), out)?;
+                } else if tf.is_column() {
+                    let (desc, nulls) = parse_dir_nulls(v, &p)?;
+                    push(out, SortValue::Column(tf.column.clone()), desc, nulls);
+                } else {
+                    return Err(Error::invalid_args(
+                        p,
+                        "derived fields cannot be ordered by",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_dir(v: &Value, path: &str) -> Result<bool> {
@@ -431,7 +598,13 @@ fn parse_dir(v: &Value, path: &str) -> Result<bool> {
     }
 }
 
-fn order_object(model: &Model, v: &Value, path: &str, out: &mut Vec<Order>) -> Result<()> {
+fn order_object(
+    schema: &Schema,
+    model: &Model,
+    v: &Value,
+    path: &str,
+    out: &mut Vec<Order>,
+) -> Result<()> {
     let Value::Object(o) = v else {
         return Err(Error::invalid_args(
             path,
@@ -447,48 +620,27 @@ fn order_object(model: &Model, v: &Value, path: &str, out: &mut Vec<Order>) -> R
                 path: p,
             });
         };
+        if f.relation().is_some() {
+            order_related(schema, model, f, d, &p, Vec::new(), out)?;
+            continue;
+        }
         if !f.is_column() {
             return Err(Error::invalid_args(
                 p,
                 format!(
-                    "ordering by `{}.{key}` (a relation or derived field) is not supported yet",
+                    "ordering by the derived field `{}.{key}` is not supported",
                     model.name
                 ),
             ));
         }
-        let (desc, nulls) = match d {
-            Value::Object(spec) => {
-                let mut desc = false;
-                let mut nulls = None;
-                for (k, x) in spec {
-                    let kp = join(&p, k);
-                    match k.as_str() {
-                        "dir" | "sort" => desc = parse_dir(x, &kp)?,
-                        "nulls" => {
-                            nulls = Some(match x.as_str() {
-                                Some("first") => Nulls::First,
-                                Some("last") => Nulls::Last,
-                                _ => {
-                                    return Err(Error::invalid_args(
-                                        kp,
-                                        "expected \"first\" or \"last\"",
-                                    ));
-                                }
-                            })
-                        }
-                        _ => return Err(Error::invalid_args(kp, "expected `dir` or `nulls`")),
-                    }
-                }
-                (desc, nulls)
-            }
-            _ => (parse_dir(d, &p)?, None),
-        };
+        let (desc, nulls) = parse_dir_nulls(d, &p)?;
         out.push(Order {
             field: f.name.clone(),
             column: f.column.clone(),
             desc,
             nulls,
             nullable: f.optional,
+            related: None,
         });
     }
     Ok(())

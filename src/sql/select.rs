@@ -18,7 +18,12 @@ use crate::query::ast::{Nulls, Order, ParentLink, ReadQuery};
 fn order_by(w: &mut SqlWriter, alias: &str, order: &[Order], explicit_nulls: bool) {
     for (i, o) in order.iter().enumerate() {
         w.push(if i == 0 { " ORDER BY " } else { ", " });
-        w.qcol(alias, &o.column);
+        match &o.related {
+            Some(r) => w.related_sort(r, alias),
+            None => {
+                w.qcol(alias, &o.column);
+            }
+        }
         w.push(if o.desc { " DESC" } else { " ASC" });
         let nulls = if explicit_nulls {
             Some(o.effective_nulls())
