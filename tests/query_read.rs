@@ -453,3 +453,57 @@ async fn relation_and_aggregate_order_by() {
         .unwrap();
     assert_eq!(r.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn relation_counts() {
+    let db = open().await;
+    seed(&db).await;
+    let u = db.client.model("users");
+    let r = u
+        .find_many(json!({"orderBy": {"id": "asc"}, "select": {"id": true, "_count": {"select": {"posts": true}}}}))
+        .await
+        .unwrap();
+    assert_eq!(r[0], json!({"id": 1, "_count": {"posts": 3}}));
+    assert_eq!(r[3], json!({"id": 4, "_count": {"posts": 0}}));
+    let r = u
+        .find_unique(json!({"where": {"id": 1}, "include": {"_count": {"select": {"posts": {"where": {"views": {"gt": 8}}}}}}}))
+        .await
+        .unwrap();
+    assert_eq!(r["_count"], json!({"posts": 2}));
+    assert_eq!(r["email"], "alice@acme.io");
+    let r = db
+        .client
+        .model("accounts")
+        .find_many(json!({"orderBy": {"id": "asc"}, "include": {"_count": true, "users": {"select": {"id": true, "_count": true}, "orderBy": {"id": "asc"}, "limit": 1}}}))
+        .await
+        .unwrap();
+    assert_eq!(r[0]["_count"], json!({"users": 2}));
+    assert_eq!(r[0]["users"], json!([{"id": 1, "_count": {"posts": 3}}]));
+    // a parameterised count inside a limited include level binds around :keys
+    let r = db
+        .client
+        .model("accounts")
+        .find_many(json!({"where": {"id": 1}, "include": {"users": {"select": {"id": true, "_count": {"select": {"posts": {"where": {"views": {"gt": 8}}}}}}, "orderBy": {"id": "desc"}, "limit": 1, "offset": 1}}}))
+        .await
+        .unwrap();
+    assert_eq!(r[0]["users"], json!([{"id": 1, "_count": {"posts": 2}}]));
+    let e = u
+        .find_many(json!({"select": {"_count": {"select": {"account": true}}}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+    let e = u
+        .find_many(json!({"select": {"_count": {"select": {"nope": true}}}}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, litestone::Error::UnknownField { path, .. } if path == "select._count.select.nope")
+    );
+    let e = db
+        .client
+        .model("labels")
+        .create(json!({"data": {"name": "x"}, "include": {"_count": true}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+}

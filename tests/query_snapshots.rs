@@ -179,6 +179,18 @@ async fn read_shapes() {
             json!({"select": {"role": true}, "distinct": true})
         )
     );
+    snap!(
+        "relation_counts",
+        sql(
+            &db,
+            "users",
+            FindMany,
+            json!({
+                "select": {"id": true, "_count": {"select": {"posts": {"where": {"views": {"gt": 3}}}}}},
+                "include": {"posts": {"select": {"id": true, "_count": true}, "limit": 1}}
+            })
+        )
+    );
 }
 
 #[tokio::test]

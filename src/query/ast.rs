@@ -249,6 +249,9 @@ pub(crate) struct OutCol {
     pub(crate) column: String,
     /// Decoding kind.
     pub(crate) kind: Kind,
+    /// A relation count (`_count: {select: {posts: true}}`) instead of a
+    /// column; returned under the row's `_count` object.
+    pub(crate) count: Option<Box<RelatedSort>>,
 }
 
 impl crate::codec::de::ColumnInfo for OutCol {

@@ -417,6 +417,12 @@ fn returning(
         "",
         &mut q,
     )?;
+    if q.cols.iter().any(|c| c.count.is_some()) {
+        return Err(Error::invalid_args(
+            "include._count",
+            "relation counts are available on reads, not on writes",
+        ));
+    }
     Ok(Some(q))
 }
 

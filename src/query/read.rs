@@ -223,7 +223,89 @@ fn out_col(f: &Field) -> OutCol {
         key: f.name.clone(),
         column: f.column.clone(),
         kind: Kind::of(f),
+        count: None,
     }
+}
+
+/// `_count: true | {select: {relation: true | {where}}}` → count columns.
+fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<Vec<OutCol>> {
+    let wanted: Vec<(&Field, Option<&Value>, String)> = match v {
+        Value::Bool(false) | Value::Null => Vec::new(),
+        Value::Bool(true) => model
+            .relations()
+            .filter(|(f, _)| relation_link(cx.schema, model, f).is_ok_and(|(_, many)| many))
+            .map(|(f, _)| (f, None, join(path, &f.name)))
+            .collect(),
+        Value::Object(o) => {
+            for k in o.keys() {
+                if k != "select" {
+                    return Err(Error::invalid_args(join(path, k), "expected `select`"));
+                }
+            }
+            let sp = join(path, "select");
+            let Some(Value::Object(sel)) = o.get("select") else {
+                return Err(Error::invalid_args(sp, "expected {relation: true}"));
+            };
+            let mut out = Vec::new();
+            for (k, x) in sel {
+                let p = join(&sp, k);
+                let Some(f) = model.field(k).filter(|f| f.relation().is_some()) else {
+                    return Err(Error::UnknownField {
+                        model: model.name.clone(),
+                        field: k.clone(),
+                        path: p,
+                    });
+                };
+                match x {
+                    Value::Bool(false) | Value::Null => {}
+                    Value::Bool(true) => out.push((f, None, p)),
+                    Value::Object(args) => {
+                        for ak in args.keys() {
+                            if ak != "where" {
+                                return Err(Error::invalid_args(join(&p, ak), "expected `where`"));
+                            }
+                        }
+                        out.push((f, args.get("where"), p));
+                    }
+                    _ => return Err(Error::invalid_args(p, "expected true or {where}")),
+                }
+            }
+            out
+        }
+        _ => {
+            return Err(Error::invalid_args(
+                path,
+                "expected true or {select: {...}}",
+            ));
+        }
+    };
+    let mut cols = Vec::new();
+    for (f, w, p) in wanted {
+        let (link, many) = relation_link(cx.schema, model, f)?;
+        if !many {
+            return Err(Error::invalid_args(
+                p,
+                format!("`{}` is not a to-many relation", f.name),
+            ));
+        }
+        let Some(rel) = f.relation() else { continue };
+        let target = cx.schema.model_by_id(rel.target);
+        let mut filter = live_filter(target);
+        if let Some(w) = w {
+            filter = filter.and(parse_where(cx, target, w, &join(&p, "where"))?);
+        }
+        cols.push(OutCol {
+            key: f.name.clone(),
+            column: String::new(),
+            kind: Kind::RAW,
+            count: Some(Box::new(RelatedSort {
+                hops: vec![(target.table.clone(), link)],
+                value: SortValue::Count,
+                filter,
+            })),
+        });
+    }
+    Ok(cols)
 }
 
 /// The columns a read returns when nothing is selected.
@@ -248,6 +330,7 @@ pub(crate) fn project(
     q: &mut ReadQuery,
 ) -> Result<()> {
     let mut rels: Vec<(&Field, &Value, String)> = Vec::new();
+    let mut counts: Vec<OutCol> = Vec::new();
     match select {
         None | Some(Value::Null) => q.cols = default_cols(cx, model, list),
         Some(Value::Object(sel)) => {
@@ -256,6 +339,10 @@ pub(crate) fn project(
             let mut off = Vec::new();
             for (key, v) in sel {
                 let p = join(&sp, key);
+                if key == "_count" {
+                    counts.extend(relation_counts(cx, model, v, &p)?);
+                    continue;
+                }
                 let Some(f) = model.field(key) else {
                     return Err(Error::UnknownField {
                         model: model.name.clone(),
@@ -302,6 +389,10 @@ pub(crate) fn project(
             let ip = join(path, "include");
             for (key, v) in inc {
                 let p = join(&ip, key);
+                if key == "_count" {
+                    counts.extend(relation_counts(cx, model, v, &p)?);
+                    continue;
+                }
                 let Some(f) = model.field(key) else {
                     return Err(Error::UnknownField {
                         model: model.name.clone(),
@@ -328,6 +419,7 @@ pub(crate) fn project(
             ));
         }
     }
+    q.cols.extend(counts);
     for (f, v, p) in rels {
         let inc = build_include(cx, model, f, v, &p, q)?;
         q.includes.push(inc);
