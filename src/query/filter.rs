@@ -95,7 +95,13 @@ fn parse_object(
         let f = match key.as_str() {
             "AND" => Filter::And(parse_list(cx, model, v, &p)?),
             "OR" => Filter::Or(parse_list(cx, model, v, &p)?),
-            "NOT" => Filter::Not(Box::new(Filter::And(parse_list(cx, model, v, &p)?))),
+            // Prisma semantics: every listed condition must be false.
+            "NOT" => Filter::And(
+                parse_list(cx, model, v, &p)?
+                    .into_iter()
+                    .map(|f| Filter::Not(Box::new(f)))
+                    .collect(),
+            ),
             "$raw" => parse_raw(v, &p)?,
             _ => {
                 let Some(field) = model.field(key) else {
@@ -412,6 +418,13 @@ fn parse_ops(op: &Operand<'_>, col: Col, obj: &Map<String, Value>, path: &str) -
                 let Value::String(s) = v else {
                     return Err(Error::invalid_args(p, "expected a string"));
                 };
+                // GLOB/LIKE patterns end at a NUL: refuse rather than match everything.
+                if s.contains('\0') {
+                    return Err(Error::invalid_args(
+                        p,
+                        "NUL characters are not supported in text patterns",
+                    ));
+                }
                 Filter::Text {
                     col: col.clone(),
                     op: match key.as_str() {

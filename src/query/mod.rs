@@ -417,6 +417,12 @@ fn returning(
         "",
         &mut q,
     )?;
+    if q.cols.iter().any(|c| c.count.is_some()) {
+        return Err(Error::invalid_args(
+            "include._count",
+            "relation counts are available on reads, not on writes",
+        ));
+    }
     Ok(Some(q))
 }
 
@@ -531,8 +537,15 @@ fn compile_cursor(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
                 desc: false,
                 nulls: None,
                 nullable: false,
+                related: None,
             });
         }
+    }
+    if let Some(o) = q.order.iter().find(|o| o.related.is_some()) {
+        return Err(Error::invalid_args(
+            format!("orderBy.{}", o.field),
+            "findManyCursor orders by the model's own columns only",
+        ));
     }
     let spec = cursor::CursorSpec::new(&model.name, &q.order);
     let mut order_idx = Vec::with_capacity(q.order.len());
@@ -615,8 +628,10 @@ fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
         Some(v) => v.clone(),
     };
     let set = write::update_set(cx, model, &update, "update")?;
+    let ids: Vec<_> = fields.iter().map(|f| f.id).collect();
     let conflict = Conflict::Update {
         target: fields.iter().map(|f| f.column.clone()).collect(),
+        target_where: crate::ddl::unique_index_predicate(cx.schema, model, &ids),
         set,
     };
     let ret = returning(cx, model, o)?;
@@ -639,6 +654,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         ));
     };
     let mut target = Vec::new();
+    let mut target_ids = Vec::new();
     for (i, t) in tv.iter().enumerate() {
         let p = format!("conflictTarget[{i}]");
         let Some(name) = t.as_str() else {
@@ -652,7 +668,9 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
             });
         };
         target.push(f.column.clone());
+        target_ids.push(f.id);
     }
+    let target_where = crate::ddl::unique_index_predicate(cx.schema, model, &target_ids);
     if target.is_empty() {
         return Err(Error::invalid_args(
             "conflictTarget",
@@ -714,6 +732,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         };
         let conflict = Conflict::Update {
             target: target.clone(),
+            target_where: target_where.clone(),
             set,
         };
         stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));

@@ -78,7 +78,12 @@ pub(crate) fn insert(
         }
         w.push(")");
     }
-    if let Conflict::Update { target, set } = conflict {
+    if let Conflict::Update {
+        target,
+        target_where,
+        set,
+    } = conflict
+    {
         w.push(" ON CONFLICT (");
         for (i, c) in target.iter().enumerate() {
             if i > 0 {
@@ -86,7 +91,13 @@ pub(crate) fn insert(
             }
             w.ident(c);
         }
-        w.push(") DO UPDATE SET ");
+        w.push(")");
+        if let Some(pred) = target_where {
+            // Schema-generated SQL: the index predicate must be repeated for
+            // SQLite to match a partial unique index.
+            w.push(" WHERE ").push(pred);
+        }
+        w.push(" DO UPDATE SET ");
         set_list(&mut w, set, target.first().map(String::as_str));
     }
     returning(&mut w, ret);

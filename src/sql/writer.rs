@@ -3,7 +3,7 @@
 
 use rusqlite::types::Value as SqlValue;
 
-use crate::query::ast::{CmpOp, Col, Filter, Link, Quant, TextOp};
+use crate::query::ast::{CmpOp, Col, Filter, Link, Quant, RelatedSort, SortValue, TextOp};
 
 /// SQL text and its parameters, built together.
 #[derive(Debug, Default)]
@@ -223,6 +223,82 @@ impl SqlWriter {
                 self.push(")");
             }
         }
+    }
+
+    /// A correlated subquery selecting the sort value of a relation orderBy.
+    pub(crate) fn related_sort(&mut self, r: &RelatedSort, outer: &str) {
+        self.push("(SELECT ");
+        let aliases: Vec<String> = r.hops.iter().map(|_| self.alias()).collect();
+        let Some(last) = aliases.last().cloned() else {
+            self.push("NULL)");
+            return;
+        };
+        match &r.value {
+            SortValue::Column(c) => {
+                self.qcol(&last, c);
+            }
+            SortValue::Count => {
+                self.push("COUNT(*)");
+            }
+            SortValue::Agg(f, c) => {
+                self.push(f).push("(").qcol(&last, c).push(")");
+            }
+        }
+        self.push(" FROM ");
+        let mut correlate: Vec<(String, String, String, String)> = Vec::new();
+        for (i, ((table, link), a)) in r.hops.iter().zip(&aliases).enumerate() {
+            let prev = if i == 0 {
+                outer.to_string()
+            } else {
+                aliases[i - 1].clone()
+            };
+            match link {
+                Link::Direct { pairs } => {
+                    if i > 0 {
+                        self.push(" JOIN ");
+                    }
+                    self.ident(table).push(" AS ").push(a);
+                    if i > 0 {
+                        self.push(" ON ");
+                        for (k, (tc, sc)) in pairs.iter().enumerate() {
+                            if k > 0 {
+                                self.push(" AND ");
+                            }
+                            self.qcol(a, tc).push(" = ").qcol(&prev, sc);
+                        }
+                    } else {
+                        for (tc, sc) in pairs {
+                            correlate.push((a.clone(), tc.clone(), prev.clone(), sc.clone()));
+                        }
+                    }
+                }
+                Link::Through {
+                    table: jt,
+                    source_col,
+                    source_ref,
+                    target_col,
+                    target_ref,
+                } => {
+                    let j = format!("j{}", &a[1..]);
+                    self.ident(jt).push(" AS ").push(&j).push(" JOIN ");
+                    self.ident(table).push(" AS ").push(a).push(" ON ");
+                    self.qcol(a, target_ref).push(" = ").qcol(&j, target_col);
+                    correlate.push((j, source_col.clone(), prev, source_ref.clone()));
+                }
+            }
+        }
+        self.push(" WHERE ");
+        for (k, (a, tc, p, sc)) in correlate.iter().enumerate() {
+            if k > 0 {
+                self.push(" AND ");
+            }
+            self.qcol(a, tc).push(" = ").qcol(p, sc);
+        }
+        if !r.filter.is_true() {
+            self.push(" AND ");
+            self.filter(&r.filter, &last);
+        }
+        self.push(")");
     }
 
     fn in_list(
