@@ -53,7 +53,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Pushes the schema on open: creates missing tables, columns and indexes.
+    /// Pushes the schema on open ([`Client::push`]): creates and alters
+    /// tables, columns, indexes, triggers and FTS tables to match it; refuses
+    /// (with an error from `open`) to drop tables or columns holding data.
     pub fn auto_migrate(mut self, on: bool) -> Self {
         self.auto_migrate = on;
         self
@@ -128,30 +130,18 @@ impl ClientBuilder {
             databases.insert(name, rt);
         }
         let schema = Arc::new(schema);
-        if self.auto_migrate {
-            for (name, rt) in &databases {
-                let db = if name == "main" {
-                    None
-                } else {
-                    Some(name.as_str())
-                };
-                let stmts = crate::ddl::create_statements(&schema, db);
-                rt.exclusive(move |c| {
-                    for s in &stmts {
-                        c.execute_batch(s)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-            }
-        }
-        Ok(Client {
+        let client = Client {
             inner: Arc::new(ClientInner {
                 schema,
                 databases,
                 listeners: self.listeners,
             }),
             ctx: Ctx::default(),
-        })
+        };
+        if self.auto_migrate {
+            // Dev push of every SQLite database: non-destructive, no renames.
+            client.push().await?;
+        }
+        Ok(client)
     }
 }

@@ -6,6 +6,7 @@
 
 mod builder;
 mod events;
+pub(crate) mod migrate;
 mod model;
 
 use std::collections::HashMap;
