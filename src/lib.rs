@@ -43,6 +43,10 @@ pub mod schema;
 mod client;
 mod runtime;
 
-pub use client::{Client, ClientBuilder, Model, QueryEvent, QueryListener, Tx};
+pub use client::{
+    BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, Client, ClientBuilder,
+    ColumnInfo, ForeignKeyInfo, IndexInfo, LockGuard, LockOptions, Model, QueryEvent,
+    QueryListener, Tx, TxOptions, WalStatus,
+};
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
 pub use runtime::TxMode;

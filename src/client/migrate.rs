@@ -14,10 +14,12 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rusqlite::Connection;
 
 use super::Client;
+use super::lock::{LockGuard, LockOptions};
 use crate::error::{Error, Result};
 use crate::migrate::diff::Change;
 use crate::migrate::introspect::{self, Ignore, Snapshot};
@@ -164,8 +166,15 @@ impl fmt::Debug for Migrator {
     }
 }
 
-/// The application lock `apply` holds.
+/// The application lock [`Migrator::apply`] holds (in the main database).
 pub const MIGRATE_LOCK: &str = "litestone:migrate";
+
+/// Lease of the migrate lock, renewed before each migration: a crashed
+/// process frees it after this long.
+const LOCK_TTL: Duration = Duration::from_secs(120);
+
+/// How long `apply` waits for another process's `apply` to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(600);
 
 enum Entry {
     Sql(files::MigrationFile),
@@ -380,16 +389,34 @@ impl Migrator {
 
     /// Applies the pending migrations in name order (SQL files and registered
     /// Rust migrations), each in its own transaction, and returns the names
-    /// applied. Holds the application lock `litestone:migrate` meanwhile;
+    /// applied. Holds the application lock `litestone:migrate` meanwhile
+    /// (a two-minute lease renewed before each migration);
     /// each SQL file also re-checks the history inside its transaction, so a
     /// migration applied by another process in the meantime is skipped.
     ///
     /// # Errors
     /// The first failing migration's error (its name in the message); that
     /// migration is rolled back and later ones are not run. Lock errors
-    /// ([`Error::Timeout`]), [`Error::InvalidArgs`] for duplicate names or an
-    /// unreadable directory.
+    /// ([`Error::Timeout`] after waiting 10 minutes for another `apply`),
+    /// [`Error::InvalidArgs`] for duplicate names or an unreadable directory.
     pub async fn apply(&self) -> Result<Vec<String>> {
+        let mut guard = self
+            .client
+            .lock_with(
+                MIGRATE_LOCK,
+                LockOptions {
+                    ttl: LOCK_TTL,
+                    wait_timeout: Some(LOCK_WAIT),
+                    ..LockOptions::default()
+                },
+            )
+            .await?;
+        let done = self.apply_locked(&mut guard).await?;
+        guard.release().await?;
+        Ok(done)
+    }
+
+    async fn apply_locked(&self, guard: &mut LockGuard) -> Result<Vec<String>> {
         let entries = self.entries()?;
         let applied: BTreeSet<String> = self
             .on_writer(history::list)
@@ -402,6 +429,8 @@ impl Migrator {
             if applied.contains(e.name()) {
                 continue;
             }
+            // Keep the lock while migrations run, however many there are.
+            guard.extend(LOCK_TTL).await?;
             match e {
                 Entry::Sql(f) => {
                     let name = f.name.clone();

@@ -76,7 +76,8 @@ impl Db {
         );
         let tables: Vec<String> = rows(
             &c,
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+            // Lock leases change on every apply; they are not migration state.
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name <> '_litestone_locks' ORDER BY name",
         )
         .into_iter()
         .map(|r| r[0].clone())
