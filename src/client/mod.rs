@@ -7,6 +7,7 @@
 mod builder;
 mod events;
 mod lock;
+pub(crate) mod migrate;
 mod model;
 mod tx;
 mod utils;
