@@ -115,7 +115,9 @@ async fn main() -> litestone::Result<()> {
         .model("users")
         .find_many_as(json!({"where": {"email": {"endsWith": "@example.com"}}, "limit": 3}))
         .await?;
-    println!("typed rows: {typed:?}");
+    for u in &typed {
+        println!("typed row: #{} {} ({})", u.id, u.email, u.role);
+    }
 
     // Cursor pages.
     let mut cursor = serde_json::Value::Null;
