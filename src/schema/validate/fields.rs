@@ -113,6 +113,29 @@ pub(super) fn build_model<'a>(
     }
     model.reindex();
 
+    // Fields that are not columns must be known as such before any attribute
+    // names a column (`@@index`, `@sequence(scope:)`, function arguments…),
+    // whatever the declaration order. `@from` is provisional until the
+    // relation pass resolves it.
+    for (i, f) in field_decls.iter().enumerate() {
+        for a in &f.attributes {
+            match a.name.name.as_str() {
+                "computed" => model.fields[i].computed = true,
+                "from" => {
+                    model.fields[i].from = Some(Derived {
+                        relation: FieldId(i as u32),
+                        agg: DerivedAgg::Count,
+                        filter: None,
+                        target: id,
+                        inverse: None,
+                        via_model: true,
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+
     for (i, f) in field_decls.iter().enumerate() {
         field_attributes(cx, &mut model, FieldId(i as u32), f, &mut pending);
     }

@@ -102,9 +102,8 @@ pub(super) fn resolve(cx: &mut Ctx<'_>, pendings: &[Pending<'_>]) {
     // C: @from.
     for (mi, p) in pendings.iter().enumerate() {
         for (fid, a) in &p.froms {
-            if let Some(d) = derived(cx, ModelId(mi as u32), *fid, a) {
-                cx.schema.models[mi].fields[fid.0 as usize].from = Some(d);
-            }
+            let d = derived(cx, ModelId(mi as u32), *fid, a);
+            cx.schema.models[mi].fields[fid.0 as usize].from = d;
         }
     }
     // E: the auth model.
