@@ -418,7 +418,17 @@ fn field_attributes<'a>(
                     Some(s) => match s.value.as_ident() {
                         Some(n) => match model.field_index.get(n) {
                             Some(id) if model.fields[id.0 as usize].is_column() => Some(*id),
-                            _ => {
+                            Some(_) => {
+                                cx.error(
+                                    s.value.span,
+                                    format!(
+                                        "`@sequence` scope `{n}` is not a stored column of model `{}`",
+                                        model.name
+                                    ),
+                                );
+                                None
+                            }
+                            None => {
                                 cx.error(
                                     s.value.span,
                                     format!(
@@ -922,6 +932,9 @@ fn default_value(
                             "`{s}` is not a value of enum `{}` nor a field of model `{}`",
                             cx.schema.enums[id.0 as usize].name, model.name
                         ),
+                        _ if model.field_index.contains_key(s) => {
+                            format!("`{s}` is not a stored column of model `{}`", model.name)
+                        }
                         _ => format!("`{s}` is not a field of model `{}`", model.name),
                     };
                     let msg = if matches!(
