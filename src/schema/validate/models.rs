@@ -439,11 +439,11 @@ pub(super) fn check_model(cx: &mut Ctx<'_>, model: &mut Model, decl: &ast::Model
     for (span, msg) in conflicts {
         cx.error(span, msg);
     }
-    // Two fields mapped to one column.
+    // Two fields mapped to one column (SQLite compares names ignoring ASCII case).
     let mut seen: Vec<(&str, &str)> = Vec::new();
     let mut dups = Vec::new();
     for f in model.columns() {
-        if let Some((_, first)) = seen.iter().find(|(c, _)| *c == f.column) {
+        if let Some((_, first)) = seen.iter().find(|(c, _)| c.eq_ignore_ascii_case(&f.column)) {
             dups.push((
                 f.span,
                 format!(
