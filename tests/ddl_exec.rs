@@ -178,6 +178,25 @@ fn fts_triggers_keep_the_index_in_sync() {
         [],
     )
     .unwrap();
+    // Quoted names everywhere.
+    c.execute(
+        r#"INSERT INTO "odd ""table"" 's" ("it's ""text""") VALUES ('quoted words')"#,
+        [],
+    )
+    .unwrap();
+    c.execute(
+        r#"UPDATE "odd ""table"" 's" SET "it's ""text""" = 'renamed words'"#,
+        [],
+    )
+    .unwrap();
+    let n: i64 = c
+        .query_row(
+            r#"SELECT count(*) FROM "odd ""table"" 's_fts" WHERE "odd ""table"" 's_fts" MATCH 'renamed'"#,
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
 }
 
 #[test]
