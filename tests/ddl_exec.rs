@@ -356,3 +356,26 @@ fn model_statements_and_fts_names() {
         assert!(stmts.iter().any(|s| s.contains(&format!("\"{t}\""))));
     }
 }
+
+#[test]
+fn implicit_defaults_for_updated_at_and_required_lists() {
+    let (_, c) = build(
+        r#"
+        model notes {
+          id        Integer  @id
+          tags      Text[]
+          maybe     Text[]?
+          updatedAt DateTime @updatedAt
+        }
+    "#,
+    );
+    c.execute("INSERT INTO notes (id) VALUES (1)", []).unwrap();
+    let (tags, maybe, at): (String, Option<String>, String) = c
+        .query_row("SELECT tags, maybe, updatedAt FROM notes", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(tags, "[]");
+    assert_eq!(maybe, None);
+    assert!(at.ends_with('Z') && at.len() == 24, "{at}");
+}
