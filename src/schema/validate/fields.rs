@@ -548,13 +548,16 @@ fn field_attributes<'a>(
             }
             "from" => pending.froms.push((fid, a)),
             "trim" | "lower" | "upper" | "slug" => {
-                args.check_shape(&[], 0, &mut cx.diags);
-                if a.args.is_some() && !a.args().is_empty() && name == "slug" {
-                    // check_shape reported; hint at the schema function.
+                if !a.args().is_empty() {
+                    // Transforms take no arguments: with arguments this can
+                    // only be a call of a schema function, and there is none.
                     cx.error(
                         a.name.span,
-                        "`@slug(...)` with arguments needs a schema function `slug` (see `function`)",
+                        format!(
+                            "`@{name}` takes no arguments; `@{name}(...)` needs a schema function `{name}` (declare it with `function {name}(...)`)"
+                        ),
                     );
+                    continue;
                 }
                 model.fields[idx].transforms.push(match name {
                     "trim" => Transform::Trim,
