@@ -10,8 +10,11 @@
 //! 3. **model attributes** ([`models`]): `@@id`, `@@index`, `@@softDelete`,
 //!    policies, routing, and the per-model consistency checks;
 //! 4. **relations** ([`relations`]): belongsTo keys and types, back-relation
-//!    pairing (hasMany / hasOne), many-to-many join tables, `@from`, and
-//!    field paths inside policy expressions.
+//!    pairing (hasMany / hasOne), many-to-many join tables, `@from`, field
+//!    paths inside policy expressions, and the `@@auth` model's fields named
+//!    by `auth().x`;
+//! 5. **tables** (this module): table names (models, FTS and join tables)
+//!    unique per database, ignoring ASCII case as SQLite does.
 //!
 //! Decisions where the README is silent are documented on the pass that
 //! makes them.
