@@ -208,3 +208,15 @@ fn long_member_chains_and_many_items_are_fine() {
     let s = schema::parse(&many).unwrap();
     assert_eq!(s.models.len(), 2_000);
 }
+
+#[test]
+fn long_trait_chains_are_bounded() {
+    let mut src: String = (0..5_000)
+        .map(|i| format!("trait T{i} {{ f{i} Text  @@trait(T{}) }}\n", i + 1))
+        .collect();
+    src.push_str("trait T5000 { last Text }\nmodel m { id Integer @id  @@trait(T0) }\n");
+    let Err(Error::Schema { diagnostics, .. }) = schema::parse(&src) else {
+        panic!("expected an error")
+    };
+    assert!(diagnostics[0].message.contains("nested too deeply"));
+}

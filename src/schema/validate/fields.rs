@@ -188,6 +188,13 @@ fn splice<'a>(
                 // Spliced already (through another trait): once is enough.
                 continue;
             }
+            if stack.len() >= 32 {
+                cx.error(
+                    arg.value.span,
+                    "traits are nested too deeply (32 levels at most)",
+                );
+                continue;
+            }
             names.push(name.to_string());
             stack.push(name.to_string());
             splice(cx, t, out, names, stack);
