@@ -115,7 +115,7 @@ pub fn create_statements(schema: &Schema, database: Option<&str>) -> Vec<String>
         .iter()
         .filter(|m| model_in_database(schema, m, database))
         .collect();
-    let order = dependency_order(schema, &models);
+    let order = dependency_order(&models);
     let mut out = Vec::new();
     for m in &order {
         out.push(create_table(schema, m));
@@ -136,7 +136,7 @@ pub fn create_statements(schema: &Schema, database: Option<&str>) -> Vec<String>
 }
 
 /// Models sorted so that each comes after the models it references.
-fn dependency_order<'a>(schema: &Schema, models: &[&'a Model]) -> Vec<&'a Model> {
+fn dependency_order<'a>(models: &[&'a Model]) -> Vec<&'a Model> {
     let ids: HashSet<ModelId> = models.iter().map(|m| m.id).collect();
     let mut done: HashSet<ModelId> = HashSet::new();
     let mut out = Vec::new();
@@ -163,7 +163,6 @@ fn dependency_order<'a>(schema: &Schema, models: &[&'a Model]) -> Vec<&'a Model>
             out.append(&mut remaining);
         }
     }
-    let _ = schema;
     out
 }
 
