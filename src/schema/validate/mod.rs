@@ -93,8 +93,9 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    /// Table names (models, implicit join tables, FTS tables) are unique per
-    /// database, ignoring ASCII case as SQLite does.
+    /// Table and index names (models, implicit join tables, FTS tables,
+    /// named indexes and unique constraints) are unique per database,
+    /// ignoring ASCII case as SQLite does.
     fn check_table_names(&mut self) {
         let mut seen: Vec<(Option<String>, String, String)> = Vec::new();
         let mut errors = Vec::new();
@@ -113,6 +114,13 @@ impl Ctx<'_> {
                     }
                 }
             }
+            // Indexes share the table namespace in SQLite.
+            for ix in &m.indexes {
+                tables.push((ix.name.clone(), format!("index `{}`", ix.name)));
+            }
+            for u in m.uniques.iter().filter_map(|u| u.name.as_ref()) {
+                tables.push((u.clone(), format!("unique constraint `{u}`")));
+            }
             for (table, what) in tables {
                 let clash = seen.iter().find(|(db, t, w)| {
                     *db == m.database && t.eq_ignore_ascii_case(&table) && *w != what
@@ -120,7 +128,7 @@ impl Ctx<'_> {
                 match clash {
                     Some((_, _, first)) => errors.push((
                         m.span,
-                        format!("table `{table}` of {what} clashes with {first}"),
+                        format!("name `{table}` of {what} clashes with {first}"),
                     )),
                     None => seen.push((m.database.clone(), table, what)),
                 }
