@@ -178,6 +178,25 @@ fn fts_triggers_keep_the_index_in_sync() {
         [],
     )
     .unwrap();
+    // Quoted names everywhere.
+    c.execute(
+        r#"INSERT INTO "odd ""table"" 's" ("it's ""text""") VALUES ('quoted words')"#,
+        [],
+    )
+    .unwrap();
+    c.execute(
+        r#"UPDATE "odd ""table"" 's" SET "it's ""text""" = 'renamed words'"#,
+        [],
+    )
+    .unwrap();
+    let n: i64 = c
+        .query_row(
+            r#"SELECT count(*) FROM "odd ""table"" 's_fts" WHERE "odd ""table"" 's_fts" MATCH 'renamed'"#,
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
 }
 
 #[test]
@@ -336,4 +355,27 @@ fn model_statements_and_fts_names() {
     for t in &triggers {
         assert!(stmts.iter().any(|s| s.contains(&format!("\"{t}\""))));
     }
+}
+
+#[test]
+fn implicit_defaults_for_updated_at_and_required_lists() {
+    let (_, c) = build(
+        r#"
+        model notes {
+          id        Integer  @id
+          tags      Text[]
+          maybe     Text[]?
+          updatedAt DateTime @updatedAt
+        }
+    "#,
+    );
+    c.execute("INSERT INTO notes (id) VALUES (1)", []).unwrap();
+    let (tags, maybe, at): (String, Option<String>, String) = c
+        .query_row("SELECT tags, maybe, updatedAt FROM notes", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(tags, "[]");
+    assert_eq!(maybe, None);
+    assert!(at.ends_with('Z') && at.len() == 24, "{at}");
 }

@@ -223,3 +223,63 @@ fn resolved_model_of_fixtures() {
         insta::assert_snapshot!(summary(&s));
     });
 }
+
+/// Cross-references of the resolved model are consistent for every fixture.
+#[test]
+fn resolved_model_invariants() {
+    insta::glob!("fixtures/{readme,ddl}/*.lite", |path| {
+        let s = schema::parse_file(path).unwrap();
+        for (i, m) in s.models.iter().enumerate() {
+            assert_eq!(m.id, ModelId(i as u32));
+            assert_eq!(s.model_id(&m.name), Some(m.id));
+            for (j, f) in m.fields.iter().enumerate() {
+                assert_eq!(f.id, FieldId(j as u32));
+                assert_eq!(m.field_id(&f.name), Some(f.id));
+            }
+            for c in m
+                .primary_key
+                .iter()
+                .chain(m.uniques.iter().flat_map(|u| &u.fields))
+                .chain(m.indexes.iter().flat_map(|x| &x.fields))
+            {
+                assert!(m.field_by_id(*c).is_column(), "{}.{c:?}", m.name);
+            }
+            for (f, r) in m.relations() {
+                let t = s.model_by_id(r.target);
+                match &r.kind {
+                    RelationKind::BelongsTo {
+                        fields, references, ..
+                    } => {
+                        assert_eq!(fields.len(), references.len());
+                        assert!(fields.iter().all(|x| m.field_by_id(*x).is_column()));
+                        assert!(references.iter().all(|x| t.field_by_id(*x).is_column()));
+                    }
+                    RelationKind::HasMany { inverse } | RelationKind::HasOne { inverse } => {
+                        let inv = t.field_by_id(*inverse).relation().unwrap();
+                        assert_eq!(inv.target, m.id, "{}.{}", m.name, f.name);
+                        assert!(matches!(inv.kind, RelationKind::BelongsTo { .. }));
+                        assert_eq!(inv.name, r.name);
+                    }
+                    RelationKind::ManyToMany(j) => {
+                        if j.implicit {
+                            assert_eq!(m.single_pk().unwrap().id, j.source_ref);
+                            assert_eq!(t.single_pk().unwrap().id, j.target_ref);
+                        }
+                        assert_ne!(j.source_column, j.target_column);
+                    }
+                }
+            }
+            for f in &m.fields {
+                if let Some(d) = &f.from {
+                    let t = s.model_by_id(d.target);
+                    if let Some(inv) = d.inverse {
+                        assert_eq!(t.field_by_id(inv).relation().unwrap().target, m.id);
+                    }
+                    if !d.via_model {
+                        assert!(m.field_by_id(d.relation).relation().is_some());
+                    }
+                }
+            }
+        }
+    });
+}

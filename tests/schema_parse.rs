@@ -545,6 +545,12 @@ fn gate_levels_repeat_the_last_part() {
         ("4.4.4.6", [4, 4, 4, 6]),
         ("2.5", [2, 5, 5, 5]),
     ] {
+        let s = ok(&format!(
+            "model m {{ id Integer @id  @@gate({}) }}",
+            &src[..1]
+        ));
+        let g = s.model("m").unwrap().gate.unwrap();
+        assert_eq!(g.read, want[0]);
         let s = ok(&format!("model m {{ id Integer @id  @@gate(\"{src}\") }}"));
         let g = s.model("m").unwrap().gate.unwrap();
         assert_eq!([g.read, g.create, g.update, g.delete], want, "{src}");

@@ -25,6 +25,8 @@
 //!   `@default(otherField)` and `autoincrement()` have no SQL default: the
 //!   query layer fills them on create (`autoincrement()` on an Integer id is
 //!   the rowid alias anyway).
+//! - Without a `@default`, `@updatedAt` columns default to `now()` (so a
+//!   row is stamped on create too) and required lists to `'[]'`.
 //! - CHECK constraints: `"col" IN ('a','b')` for enums, `"col" IN (0,1)` for
 //!   Booleans (NULL passes a CHECK, so optional columns need nothing more).
 //! - Foreign keys are table constraints with `ON DELETE` / `ON UPDATE`
@@ -113,7 +115,7 @@ pub fn create_statements(schema: &Schema, database: Option<&str>) -> Vec<String>
         .iter()
         .filter(|m| model_in_database(schema, m, database))
         .collect();
-    let order = dependency_order(schema, &models);
+    let order = dependency_order(&models);
     let mut out = Vec::new();
     for m in &order {
         out.push(create_table(schema, m));
@@ -134,7 +136,7 @@ pub fn create_statements(schema: &Schema, database: Option<&str>) -> Vec<String>
 }
 
 /// Models sorted so that each comes after the models it references.
-fn dependency_order<'a>(schema: &Schema, models: &[&'a Model]) -> Vec<&'a Model> {
+fn dependency_order<'a>(models: &[&'a Model]) -> Vec<&'a Model> {
     let ids: HashSet<ModelId> = models.iter().map(|m| m.id).collect();
     let mut done: HashSet<ModelId> = HashSet::new();
     let mut out = Vec::new();
@@ -161,7 +163,6 @@ fn dependency_order<'a>(schema: &Schema, models: &[&'a Model]) -> Vec<&'a Model>
             out.append(&mut remaining);
         }
     }
-    let _ = schema;
     out
 }
 
@@ -206,7 +207,7 @@ pub fn column_definition(schema: &Schema, model: &Model, field: &Field) -> Strin
             g.expr,
             if g.stored { "STORED" } else { "VIRTUAL" }
         ));
-    } else if let Some(d) = field.default.as_ref().and_then(|d| default_sql(field, d)) {
+    } else if let Some(d) = column_default(field) {
         def.push_str(" DEFAULT ");
         def.push_str(&d);
     }
@@ -228,6 +229,21 @@ pub fn column_definition(schema: &Schema, model: &Model, field: &Field) -> Strin
         }
     }
     def
+}
+
+/// The SQL `DEFAULT` of a stored column: its `@default` when SQLite can
+/// compute it; otherwise `now()` for `@updatedAt` fields and `'[]'` for
+/// required lists (an absent list is an empty one).
+pub fn column_default(field: &Field) -> Option<String> {
+    if field.generated.is_some() {
+        return None;
+    }
+    match &field.default {
+        Some(d) => default_sql(field, d),
+        None if field.updated_at => Some(format!("({NOW_SQL})")),
+        None if field.list && !field.optional => Some("'[]'".into()),
+        None => None,
+    }
 }
 
 /// The SQL default of a field, when it has one SQLite can compute.

@@ -113,6 +113,29 @@ pub(super) fn build_model<'a>(
     }
     model.reindex();
 
+    // Fields that are not columns must be known as such before any attribute
+    // names a column (`@@index`, `@sequence(scope:)`, function arguments…),
+    // whatever the declaration order. `@from` is provisional until the
+    // relation pass resolves it.
+    for (i, f) in field_decls.iter().enumerate() {
+        for a in &f.attributes {
+            match a.name.name.as_str() {
+                "computed" => model.fields[i].computed = true,
+                "from" => {
+                    model.fields[i].from = Some(Derived {
+                        relation: FieldId(i as u32),
+                        agg: DerivedAgg::Count,
+                        filter: None,
+                        target: id,
+                        inverse: None,
+                        via_model: true,
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+
     for (i, f) in field_decls.iter().enumerate() {
         field_attributes(cx, &mut model, FieldId(i as u32), f, &mut pending);
     }
@@ -163,6 +186,13 @@ fn splice<'a>(
             }
             if names.iter().any(|s| s == name) {
                 // Spliced already (through another trait): once is enough.
+                continue;
+            }
+            if stack.len() >= 32 {
+                cx.error(
+                    arg.value.span,
+                    "traits are nested too deeply (32 levels at most)",
+                );
                 continue;
             }
             names.push(name.to_string());
@@ -395,7 +425,17 @@ fn field_attributes<'a>(
                     Some(s) => match s.value.as_ident() {
                         Some(n) => match model.field_index.get(n) {
                             Some(id) if model.fields[id.0 as usize].is_column() => Some(*id),
-                            _ => {
+                            Some(_) => {
+                                cx.error(
+                                    s.value.span,
+                                    format!(
+                                        "`@sequence` scope `{n}` is not a stored column of model `{}`",
+                                        model.name
+                                    ),
+                                );
+                                None
+                            }
+                            None => {
                                 cx.error(
                                     s.value.span,
                                     format!(
@@ -515,13 +555,16 @@ fn field_attributes<'a>(
             }
             "from" => pending.froms.push((fid, a)),
             "trim" | "lower" | "upper" | "slug" => {
-                args.check_shape(&[], 0, &mut cx.diags);
-                if a.args.is_some() && !a.args().is_empty() && name == "slug" {
-                    // check_shape reported; hint at the schema function.
+                if !a.args().is_empty() {
+                    // Transforms take no arguments: with arguments this can
+                    // only be a call of a schema function, and there is none.
                     cx.error(
                         a.name.span,
-                        "`@slug(...)` with arguments needs a schema function `slug` (see `function`)",
+                        format!(
+                            "`@{name}` takes no arguments; `@{name}(...)` needs a schema function `{name}` (declare it with `function {name}(...)`)"
+                        ),
                     );
+                    continue;
                 }
                 model.fields[idx].transforms.push(match name {
                     "trim" => Transform::Trim,
@@ -899,6 +942,9 @@ fn default_value(
                             "`{s}` is not a value of enum `{}` nor a field of model `{}`",
                             cx.schema.enums[id.0 as usize].name, model.name
                         ),
+                        _ if model.field_index.contains_key(s) => {
+                            format!("`{s}` is not a stored column of model `{}`", model.name)
+                        }
                         _ => format!("`{s}` is not a field of model `{}`", model.name),
                     };
                     let msg = if matches!(

@@ -81,7 +81,15 @@ pub(super) fn model_attributes<'a>(
             }
             "gate" => {
                 args.check_shape(&[], 1, &mut cx.diags);
-                match args.positional().first().and_then(|p| p.value.as_str()) {
+                // `@@gate(9)` is accepted for a single level.
+                let text = args.positional().first().and_then(|p| match &p.value.kind {
+                    ast::ExprKind::Str(s) => Some(s.clone()),
+                    ast::ExprKind::Number(n) if n.fract() == 0.0 && (0.0..=9.0).contains(n) => {
+                        Some(format!("{n}"))
+                    }
+                    _ => None,
+                });
+                match text.as_deref() {
                     Some(s) => match parse_gate(s) {
                         Some(g) => model.gate = Some(g),
                         None => cx.error(
@@ -431,11 +439,11 @@ pub(super) fn check_model(cx: &mut Ctx<'_>, model: &mut Model, decl: &ast::Model
     for (span, msg) in conflicts {
         cx.error(span, msg);
     }
-    // Two fields mapped to one column.
+    // Two fields mapped to one column (SQLite compares names ignoring ASCII case).
     let mut seen: Vec<(&str, &str)> = Vec::new();
     let mut dups = Vec::new();
     for f in model.columns() {
-        if let Some((_, first)) = seen.iter().find(|(c, _)| *c == f.column) {
+        if let Some((_, first)) = seen.iter().find(|(c, _)| c.eq_ignore_ascii_case(&f.column)) {
             dups.push((
                 f.span,
                 format!(
