@@ -347,19 +347,36 @@ async fn rust_migrations_run_in_order_with_sql_files_once() {
 /// does nothing unless the parent set the environment.
 #[tokio::test]
 async fn concurrent_apply_child() {
-    let (Ok(db), Ok(dir)) = (
-        std::env::var("LITESTONE_TEST_CHILD_DB"),
-        std::env::var("LITESTONE_TEST_CHILD_DIR"),
-    ) else {
+    let Ok(db) = std::env::var("LITESTONE_TEST_CHILD_DB") else {
         return;
     };
+    let schema = std::env::var("LITESTONE_TEST_CHILD_SCHEMA").unwrap_or_default();
     let c = litestone::Client::builder()
-        .schema("")
+        .schema(&schema)
         .db_path(&db)
+        .auto_migrate(!schema.is_empty())
         .open()
         .await
         .unwrap();
-    for name in c.migrator(&dir).apply().await.unwrap() {
+    let Ok(dir) = std::env::var("LITESTONE_TEST_CHILD_DIR") else {
+        return;
+    };
+    let path = db.clone();
+    let m = c
+        .migrator(&dir)
+        .register("20240101000001b_rust", move |_client| {
+            let path = path.clone();
+            async move {
+                // Slow enough for the other process to queue behind the lock.
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let conn = rusqlite::Connection::open(&path).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(5))
+                    .unwrap();
+                conn.execute("INSERT INTO t (v) VALUES (-1)", []).unwrap();
+                Ok(())
+            }
+        });
+    for name in m.apply().await.unwrap() {
         println!("APPLIED:{name}");
     }
 }
@@ -384,7 +401,7 @@ async fn concurrent_apply_from_two_processes() {
     .unwrap();
     std::fs::write(
         dir.join("20240101000002_more.sql"),
-        "INSERT INTO t (v) SELECT v FROM t WHERE v <= 10;\n",
+        "INSERT INTO t (v) SELECT v FROM t WHERE v BETWEEN 1 AND 10;\n",
     )
     .unwrap();
     let exe = std::env::current_exe().unwrap();
@@ -427,13 +444,70 @@ async fn concurrent_apply_from_two_processes() {
         vec![
             "20240101000000_t",
             "20240101000001_fill",
+            "20240101000001b_rust",
             "20240101000002_more"
         ],
         "each migration applied by exactly one process"
     );
-    assert_eq!(db.rows("SELECT count(*) FROM t"), r(&[&["50010"]]));
+    assert_eq!(db.rows("SELECT count(*) FROM t"), r(&[&["50011"]]));
+    assert_eq!(
+        db.rows("SELECT count(*) FROM t WHERE v = -1"),
+        r(&[&["1"]]),
+        "the Rust migration ran once"
+    );
     assert_eq!(
         db.rows("SELECT count(*) FROM _litestone_migrations"),
-        r(&[&["3"]])
+        r(&[&["4"]])
     );
+}
+
+#[tokio::test]
+async fn concurrent_auto_migrate_from_two_processes() {
+    let db = Db::new();
+    db.exec("PRAGMA journal_mode = WAL");
+    let v1 = "model items {\n id Integer @id\n name Text\n}";
+    db.open_pushed(v1).await;
+    db.exec("INSERT INTO items VALUES (1, 'a'), (2, 'b')");
+    // Both open with a schema that needs a rebuild; the second waits for the
+    // first's transaction, re-reads the live schema and finds nothing to do.
+    let v2 = "model items {\n id Integer @id\n name Text @default(\"x\")\n tags Text[] @default([])\n @@index([name])\n}";
+    let exe = std::env::current_exe().unwrap();
+    let spawn = || {
+        std::process::Command::new(&exe)
+            .args([
+                "concurrent_apply_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("LITESTONE_TEST_CHILD_DB", db.path_str())
+            .env("LITESTONE_TEST_CHILD_SCHEMA", v2)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children = [spawn(), spawn()];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "child failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        db.rows("SELECT id, name, tags FROM items ORDER BY id"),
+        r(&[&["1", "a", "[]"], &["2", "b", "[]"]])
+    );
+    let c = db.open(v2).await;
+    assert!(
+        c.migrator(db.migrations())
+            .verify()
+            .await
+            .unwrap()
+            .is_clean()
+    );
+    db.assert_sound();
 }

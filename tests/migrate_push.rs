@@ -549,18 +549,68 @@ async fn adding_fts_backfills_existing_rows() {
     );
     assert_clean(&c, &db.migrations()).await;
 
-    // Rebuilding the content table keeps the index right.
-    let v3 = "model posts {\n id Integer @id\n title Text\n body Text\n views Integer @default(0) @unique\n @@fts([title, body])\n}";
+    // Rebuilding the content table (a default change) keeps the index right.
+    let v3 = "model posts {\n id Integer @id\n title Text @default(\"untitled\")\n body Text\n @@fts([title, body])\n}";
     db.exec("DELETE FROM posts WHERE id > 1");
     let c = db.open(v3).await;
-    c.push().await.unwrap();
+    let report = c.push().await.unwrap();
+    let changes = report.changes("main");
+    assert!(
+        matches!(&changes[0], Change::RebuildTable { .. }),
+        "{changes:?}"
+    );
+    assert!(changes.contains(&Change::RefreshFts {
+        table: "posts_fts".into()
+    }));
     assert_eq!(search("hello"), r(&[&["1"]]));
     db.exec("UPDATE posts SET title = 'bye' WHERE id = 1");
-    assert!(search("hello").is_empty());
+    assert!(search("hello").is_empty(), "update trigger recreated");
+    db.exec("INSERT INTO posts (id, body) VALUES (5, 'hello five')");
+    assert_eq!(search("hello"), r(&[&["5"]]), "insert trigger recreated");
     assert_clean(&c, &db.migrations()).await;
     db.assert_sound();
     // FTS5's own check of the index against the content table.
     db.exec("INSERT INTO posts_fts(posts_fts) VALUES ('integrity-check')");
+
+    // Removing @@fts drops the table and its triggers; rows stay.
+    let c = db.open(v1).await;
+    c.push().await.unwrap();
+    assert_eq!(
+        db.rows("SELECT count(*) FROM sqlite_master WHERE name LIKE 'posts_fts%'"),
+        r(&[&["0"]])
+    );
+    assert_eq!(db.rows("SELECT count(*) FROM posts"), r(&[&["2"]]));
+    assert_clean(&c, &db.migrations()).await;
+}
+
+#[tokio::test]
+async fn generated_and_expression_default_columns_rebuild_and_compute() {
+    let db = Db::new();
+    db.open_pushed("model users {\n id Integer @id\n first Text\n last Text\n}")
+        .await;
+    db.exec("INSERT INTO users VALUES (1, 'Ada', 'Lovelace')");
+    let v2 = r#"
+function fullName(first: Text, last: Text): Text {
+  @@expr("{first} || ' ' || {last}")
+}
+model users {
+  id        Integer  @id
+  first     Text
+  last      Text
+  full      Text     @fullName(first, last)
+  createdAt DateTime @default(now())
+}
+"#;
+    let c = db.open(v2).await;
+    let report = c.push().await.unwrap();
+    assert!(matches!(
+        &report.changes("main")[0],
+        Change::RebuildTable { .. }
+    ));
+    let rows = db.rows("SELECT full, length(createdAt) FROM users");
+    assert_eq!(rows, r(&[&["Ada Lovelace", "24"]]));
+    assert_clean(&c, &db.migrations()).await;
+    db.assert_sound();
 }
 
 #[tokio::test]

@@ -540,32 +540,36 @@ impl Migrator {
     }
 }
 
-/// Pushes `target` onto the database behind `conn`.
+/// Pushes `target` onto the database behind `conn`: introspection, plan,
+/// checks and statements all run inside one migration envelope, so two
+/// processes pushing at once serialize and the second finds nothing to do.
 pub(crate) fn push_on(
     conn: &Connection,
     target: &Snapshot,
     ignore: &Ignore,
     opts: &PushOptions,
 ) -> Result<Vec<Change>> {
-    let live = introspect::introspect(conn, ignore)?;
-    let plan = plan::plan(&live, target, &opts.renames)?;
-    if plan.is_empty() {
-        return Ok(Vec::new());
-    }
-    if !opts.allow_destructive {
-        let losses = engine::data_loss(conn, &plan)?;
-        if !losses.is_empty() {
-            return Err(engine::destructive_error(&losses));
+    engine::envelope(conn, |conn| {
+        let live = introspect::introspect(conn, ignore)?;
+        let plan = plan::plan(&live, target, &opts.renames)?;
+        if plan.is_empty() {
+            return Ok((false, Vec::new()));
         }
-    }
-    engine::preflight(conn, &plan, target)?;
-    let sql: Vec<String> = plan
-        .statements
-        .iter()
-        .map(|s| format!("{};", s.trim_end_matches(';')))
-        .collect();
-    engine::run(conn, &sql.join("\n"), None)?;
-    Ok(plan.changes)
+        if !opts.allow_destructive {
+            let losses = engine::data_loss(conn, &plan)?;
+            if !losses.is_empty() {
+                return Err(engine::destructive_error(&losses));
+            }
+        }
+        engine::preflight(conn, &plan, target)?;
+        let sql: Vec<String> = plan
+            .statements
+            .iter()
+            .map(|s| format!("{};", s.trim_end_matches(';')))
+            .collect();
+        conn.execute_batch(&sql.join("\n"))?;
+        Ok((true, plan.changes))
+    })
 }
 
 impl Client {
