@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use litestone::ErrorKind;
 use litestone::migrate::{MigrationState, Rename};
 use migrate_support::{Db, r};
+use serde_json::json;
 
 const V1: &str = r#"
 enum Role { admin member }
@@ -280,21 +281,34 @@ async fn rust_migrations_run_in_order_with_sql_files_once() {
     .unwrap();
     let c = db.open("").await;
     let log = Arc::new(Mutex::new(Vec::<String>::new()));
-    let path = db.path.clone();
     let l2 = log.clone();
+    // The README's JS migration, in Rust: receives the client.
     let m = c
         .migrator(&dir)
-        .register("20240101000001_backfill-slugs", move |_client| {
-            let path = path.clone();
+        .register("20240101000001_backfill-slugs", move |client| {
             let log = l2.clone();
             async move {
                 // Runs after the posts file and before the unique index.
-                let conn = rusqlite::Connection::open(&path).unwrap();
-                conn.execute(
-                    "UPDATE posts SET slug = lower(replace(title, ' ', '-'))",
-                    [],
-                )
-                .unwrap();
+                let posts = client
+                    .sql("SELECT id, title FROM posts WHERE slug IS NULL", json!([]))
+                    .await?;
+                client
+                    .transaction(async move |tx| {
+                        for p in posts.as_array().into_iter().flatten() {
+                            let slug = p["title"]
+                                .as_str()
+                                .unwrap_or("")
+                                .to_lowercase()
+                                .replace(' ', "-");
+                            tx.sql(
+                                "UPDATE posts SET slug = ?1 WHERE id = ?2",
+                                json!([slug, p["id"]]),
+                            )
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
                 log.lock().unwrap().push("backfill".into());
                 Ok(())
             }

@@ -700,3 +700,58 @@ model pageViews {{
             .is_clean()
     );
 }
+
+#[tokio::test]
+async fn rebuilding_a_parent_keeps_cascading_children_and_views() {
+    let v1 = r#"
+model users {
+  id    Integer @id
+  email Text
+  posts posts[]
+}
+model posts {
+  id       Integer @id
+  author   users   @relation(fields: [authorId], references: [id], onDelete: Cascade)
+  authorId Integer
+}
+model active_users {
+  id    Integer @id
+  email Text
+  @@external
+}
+"#;
+    let db = Db::new();
+    db.open_pushed(v1).await;
+    db.exec(
+        "INSERT INTO users VALUES (1, 'a'), (2, 'b'); INSERT INTO posts VALUES (10, 1), (11, 2);\
+         CREATE VIEW active_users AS SELECT id, email FROM users;",
+    );
+    // A default change on the parent forces a rebuild (DROP TABLE users).
+    let v2 = v1.replace(
+        "email Text\n  posts",
+        "email Text @default(\"none\")\n  posts",
+    );
+    let c = db.open(&v2).await;
+    let report = c.push().await.unwrap();
+    assert!(matches!(
+        &report.changes("main")[0],
+        Change::RebuildTable { table, .. } if table == "users"
+    ));
+    assert_eq!(
+        db.rows("SELECT id, authorId FROM posts ORDER BY id"),
+        r(&[&["10", "1"], &["11", "2"]]),
+        "children survive the parent's rebuild"
+    );
+    assert_eq!(
+        db.rows("SELECT id, email FROM active_users ORDER BY id"),
+        r(&[&["1", "a"], &["2", "b"]]),
+        "views over the rebuilt table still work"
+    );
+    // The foreign key still cascades.
+    db.conn()
+        .execute_batch("PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 1;")
+        .unwrap();
+    assert_eq!(db.rows("SELECT id FROM posts"), r(&[&["11"]]));
+    assert_clean(&c, &db.migrations()).await;
+    db.assert_sound();
+}

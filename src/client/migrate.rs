@@ -345,6 +345,10 @@ impl Migrator {
     /// existing rows cannot survive it (`not_null`, `check`);
     /// [`Error::InvalidArgs`] for unreadable/unwritable directories or bad
     /// renames; SQLite errors.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads the database; the file is written last,
+    /// in one call.
     pub async fn create(&self, label: &str) -> Result<Option<PathBuf>> {
         let plan = self.plan_next().await?;
         if plan.is_empty() {
@@ -378,6 +382,9 @@ impl Migrator {
     ///
     /// # Errors
     /// As [`create`](Self::create).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads.
     pub async fn dry_run(&self, label: &str) -> Result<String> {
         let plan = self.plan_next().await?;
         if plan.is_empty() {
@@ -399,6 +406,11 @@ impl Migrator {
     /// migration is rolled back and later ones are not run. Lock errors
     /// ([`Error::Timeout`] after waiting 10 minutes for another `apply`),
     /// [`Error::InvalidArgs`] for duplicate names or an unreadable directory.
+    ///
+    /// # Cancel safety
+    /// The engine work runs to completion on the writer thread even if this
+    /// future is dropped; each migration is either fully applied (and
+    /// recorded) or not at all.
     pub async fn apply(&self) -> Result<Vec<String>> {
         let mut guard = self
             .client
@@ -476,6 +488,9 @@ impl Migrator {
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for an unreadable directory; SQLite errors.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads.
     pub async fn status(&self) -> Result<Vec<MigrationStatus>> {
         let entries = self.entries()?;
         let applied: BTreeMap<String, history::Applied> = self
@@ -517,6 +532,9 @@ impl Migrator {
     ///
     /// # Errors
     /// SQLite errors; [`Error::InvalidArgs`] for an unreadable directory.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads.
     pub async fn verify(&self) -> Result<VerifyReport> {
         let (target, ignore) = self.target()?;
         let drift = self
@@ -592,6 +610,9 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::push_with`].
+    ///
+    /// # Cancel safety
+    /// As [`Client::push_with`].
     pub async fn push(&self) -> Result<PushReport> {
         self.push_with(PushOptions::default()).await
     }
@@ -605,6 +626,10 @@ impl Client {
     /// `not_null` / `check` when existing rows cannot take the new
     /// definition; [`Error::InvalidArgs`] for a rename naming nothing;
     /// SQLite errors (the database is left as before).
+    ///
+    /// # Cancel safety
+    /// Each database's push runs to completion on its writer thread even if
+    /// this future is dropped; it is applied whole or not at all.
     pub async fn push_with(&self, opts: PushOptions) -> Result<PushReport> {
         let schema = self.schema();
         let ignore = crate::migrate::ignore_for(schema);
