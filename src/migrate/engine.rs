@@ -233,8 +233,10 @@ pub fn preflight(conn: &Connection, plan: &Plan, target: &Snapshot) -> Result<()
                             ));
                         }
                     }
+                    // Checks apply to the converted value the copy will insert.
+                    let converted = super::plan::copy_expr_from(&quote(&col), lc, tc);
                     for check in introspect::extract_checks(&tc.definition) {
-                        check_rows(conn, &live_table, table, &col, &tc.name, &check)?;
+                        check_rows(conn, &live_table, table, &converted, &tc.name, &check)?;
                     }
                 }
             }
@@ -247,16 +249,17 @@ fn check_rows(
     conn: &Connection,
     live_table: &str,
     table: &str,
-    live_col: &str,
+    converted: &str,
     col: &str,
     check: &str,
 ) -> Result<()> {
     // The check is written against the new column name; evaluate it over the
-    // old table through a subquery that exposes the old column under it.
+    // old table through a subquery exposing only the converted value under
+    // that name (a check over other columns fails to prepare and is left to
+    // the copy itself).
     let sql = format!(
-        "SELECT {c}, count(*) FROM (SELECT *, {lc} AS {c} FROM {t}) WHERE NOT ({check}) GROUP BY {c} ORDER BY 2 DESC LIMIT 5",
+        "SELECT {c}, count(*) FROM (SELECT {converted} AS {c} FROM {t}) WHERE NOT ({check}) GROUP BY {c} ORDER BY 2 DESC LIMIT 5",
         c = quote(col),
-        lc = quote(live_col),
         t = quote(live_table),
     );
     // A check over columns that do not exist yet cannot be evaluated here;

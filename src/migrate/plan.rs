@@ -364,7 +364,13 @@ pub(crate) fn rebuild(live: &Table, target: &Table) -> Vec<String> {
 /// the declared type changes, `coalesce` with the new default when the column
 /// becomes NOT NULL.
 fn copy_expr(l: &introspect::Column, t: &introspect::Column) -> String {
-    let mut e = quote(&l.name);
+    copy_expr_from(&quote(&l.name), l, t)
+}
+
+/// [`copy_expr`] over an arbitrary source expression (the preflight reads
+/// the live file, where a declared rename has not happened yet).
+pub(crate) fn copy_expr_from(src: &str, l: &introspect::Column, t: &introspect::Column) -> String {
+    let mut e = src.to_string();
     if l.definition == t.definition {
         return e;
     }
