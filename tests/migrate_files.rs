@@ -525,3 +525,60 @@ async fn concurrent_auto_migrate_from_two_processes() {
     );
     db.assert_sound();
 }
+
+#[tokio::test]
+async fn each_database_block_has_its_own_migrations_and_history() {
+    let db = Db::new();
+    let analytics = db.dir.path().join("analytics.db");
+    let schema = format!(
+        r#"
+database main      {{ path "{}" }}
+database analytics {{ path "{}" }}
+model users {{
+  id Integer @id
+}}
+model pageViews {{
+  id       Integer @id
+  path     Text
+  duration Integer @default(0)
+  @@db(analytics)
+}}
+"#,
+        db.path_str(),
+        analytics.display()
+    );
+    let c = litestone::Client::builder()
+        .schema(&schema)
+        .open()
+        .await
+        .unwrap();
+    let main_dir = db.dir.path().join("migrations/main");
+    let an_dir = db.dir.path().join("migrations/analytics");
+    let main = c.migrator(&main_dir);
+    let an = c.migrator(&an_dir).database("analytics");
+    let f1 = main.create("init").await.unwrap().unwrap();
+    let f2 = an.create("init").await.unwrap().unwrap();
+    let t1 = std::fs::read_to_string(f1).unwrap();
+    let t2 = std::fs::read_to_string(f2).unwrap();
+    assert!(
+        t1.contains("\"users\"") && !t1.contains("pageViews"),
+        "{t1}"
+    );
+    assert!(
+        t2.contains("\"pageViews\"") && !t2.contains("\"users\""),
+        "{t2}"
+    );
+    assert_eq!(main.apply().await.unwrap().len(), 1);
+    assert_eq!(an.apply().await.unwrap().len(), 1);
+    let an_conn = rusqlite::Connection::open(&analytics).unwrap();
+    assert_eq!(
+        migrate_support::rows(&an_conn, "SELECT count(*) FROM _litestone_migrations"),
+        r(&[&["1"]])
+    );
+    assert_eq!(
+        db.rows("SELECT count(*) FROM _litestone_migrations"),
+        r(&[&["1"]])
+    );
+    assert!(main.verify().await.unwrap().is_clean());
+    assert!(an.verify().await.unwrap().is_clean());
+}

@@ -185,7 +185,9 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
             statements.extend(rename_sql);
         }
     }
-    let diffed = diff(&live, target);
+    let mut diffed = diff(&live, target);
+    // List changes in the order their statements run.
+    diffed.sort_by_key(rank);
     statements.extend(statements_for(&live, target, &diffed));
     changes.extend(diffed);
     Ok(Plan {
@@ -193,6 +195,24 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
         statements,
         live,
     })
+}
+
+/// Execution phase of a change (see [`statements_for`]).
+fn rank(c: &Change) -> u8 {
+    match c {
+        Change::RenameTable { .. } | Change::RenameColumn { .. } => 0,
+        Change::DropTrigger { .. } => 1,
+        Change::DropVirtualTable { .. } => 2,
+        Change::DropIndex { .. } => 3,
+        Change::CreateTable { .. } => 4,
+        Change::AddColumn { .. } | Change::DropColumn { .. } => 5,
+        Change::RebuildTable { .. } => 6,
+        Change::DropTable { .. } => 7,
+        Change::CreateIndex { .. } => 8,
+        Change::CreateVirtualTable { .. } => 9,
+        Change::CreateTrigger { .. } => 10,
+        Change::RefreshFts { .. } => 11,
+    }
 }
 
 /// Orders and renders the statements of `changes`.
