@@ -199,6 +199,12 @@ async fn declared_column_rename_keeps_data_and_undeclared_is_a_drop() {
         db.rows("SELECT id, about FROM users ORDER BY id"),
         r(&[&["1", "hello"], &["2", "NULL"]])
     );
+    // A rename naming nothing is an argument error.
+    let err = c
+        .push_with(PushOptions::default().rename(Rename::column("users", "nope", "nada")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgs);
     // The same declaration again is a no-op.
     let again = c
         .push_with(PushOptions::default().rename(Rename::column("users", "bio", "about")))
@@ -313,6 +319,38 @@ async fn not_null_without_default_over_nulls_is_refused() {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(db.image(), before);
+
+    // A new NOT NULL column without a default cannot fill existing rows.
+    let c = db
+        .open("model users {\n  id Integer @id\n  email Text\n  bio Text?\n  code Text\n}")
+        .await;
+    match c.push().await.unwrap_err() {
+        Error::Validation {
+            field,
+            rule,
+            message,
+            ..
+        } => {
+            assert_eq!((field.as_str(), rule.as_str()), ("code", "not_null"));
+            assert!(message.contains("2 rows"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(db.image(), before);
+}
+
+#[tokio::test]
+async fn in_memory_databases_are_pushed() {
+    let c = litestone::Client::builder()
+        .schema(USERS_V1)
+        .db_path(":memory:")
+        .auto_migrate(true)
+        .open()
+        .await
+        .unwrap();
+    let report = c.migrator("unused-migrations-dir").verify().await.unwrap();
+    assert!(report.is_clean(), "{report}");
+    assert!(c.push().await.unwrap().is_empty());
 }
 
 #[tokio::test]

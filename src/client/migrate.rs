@@ -213,7 +213,10 @@ impl Migrator {
 
     /// Registers a Rust data migration (the README's JS migrations): run by
     /// [`apply`](Self::apply) in name order together with the SQL files,
-    /// receiving the client, recorded once it returns `Ok`.
+    /// receiving the client as system ([`Client::as_system`]: data
+    /// migrations are not subject to row policies), recorded once it returns
+    /// `Ok`. Name it like a file (`20240101000001_backfill-slugs`) to place
+    /// it between files.
     pub fn register<F, Fut>(mut self, name: &str, f: F) -> Self
     where
         F: Fn(Client) -> Fut + Send + Sync + 'static,
@@ -466,7 +469,7 @@ impl Migrator {
                     if already {
                         continue;
                     }
-                    f(self.client.clone()).await.map_err(|e| match e {
+                    f(self.client.as_system()).await.map_err(|e| match e {
                         Error::Sqlite { code, message } => Error::Sqlite {
                             code,
                             message: format!("migration `{name}` failed: {message}"),

@@ -84,7 +84,8 @@
 //! - **Rust data migrations** ([`Migrator::register`], the README's JS
 //!   migrations) are ordered with the SQL files by name, so name them like
 //!   files (`20240101000001_backfill-slugs`). Each receives the [`Client`]
-//!   and is recorded after it returns `Ok`; it is not wrapped in a
+//!   (as system: row policies do not apply) and is recorded after it
+//!   returns `Ok`; it is not wrapped in a
 //!   transaction by the migrator (use `client.transaction` inside it) and is
 //!   not re-run once recorded.
 //! - **Concurrency.** `apply` holds the application lock
