@@ -126,8 +126,15 @@ pub fn r(v: &[&[&str]]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Asserts the live database matches `client`'s schema.
+/// Asserts the live database matches `client`'s schema, and its integrity
+/// and foreign keys are sound.
 pub async fn assert_clean(client: &Client, dir: &Path) {
     let report = client.migrator(dir).verify().await.unwrap();
     assert!(report.is_clean(), "verify not clean:\n{report}");
+    assert_eq!(client.integrity_check().await.unwrap(), vec!["ok"]);
+    let fk = client
+        .sql("PRAGMA foreign_key_check", serde_json::json!([]))
+        .await
+        .unwrap();
+    assert_eq!(fk, serde_json::json!([]), "foreign key violations");
 }
