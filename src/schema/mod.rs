@@ -3,12 +3,46 @@
 //!
 //! Knows nothing of SQL execution: it turns text into data, or into a list of
 //! spanned diagnostics (every problem of a run in one
-//! [`Error::Schema`](crate::Error::Schema)).
+//! [`crate::Error::Schema`]).
 //!
 //! Pipeline: [`lexer`] → `parser` → [`ast`] (one per file; imports are read
 //! depth-first, each path relative to the importing file, every file at most
 //! once so cycles and repeats are harmless) → `validate` (ordered passes) →
 //! [`model`].
+//!
+//! # Language decisions
+//!
+//! The Litestone README is the reference; where it is silent:
+//! - Newlines carry no meaning: fields and attributes may share a line
+//!   (`model users { id Integer @id  email Text }`); database settings may be
+//!   separated by `;` or newlines. `//` and `/* */` are comments; `///` lines
+//!   document the next model, field, enum or enum value.
+//! - `trait T { ... }` blocks hold fields and `@@` attributes and are spliced
+//!   where `@@trait(T)` stands (traits may include traits; cycles are errors).
+//!   `type T { ... }` declares a typed JSON shape usable as a field type
+//!   (stored as TEXT JSON); its keys take validators only.
+//! - Relations: `@relation(fields: [...], references: [...])` marks the side
+//!   holding the foreign key (belongsTo); the other side (`posts posts[]`,
+//!   `profile profiles?`) is paired by target model and relation name.
+//!   Many-to-many: two list fields without keys get an implicit join table
+//!   `_<A>To<B>` (or `_<name>`) with columns `A`/`B`; an explicit join model
+//!   is named with `@relation(through: joinModel)` on both list fields.
+//! - `@from(x, ...)`: `x` is a relation field, or a model whose belongsTo
+//!   points here. `check(x, cond)` in policies likewise takes a relation
+//!   field or a related model's name.
+//! - `@@db(name)` must name a `database` block, or `main` (always valid);
+//!   without blocks only `main` exists. `@log`/`@@log` name a `driver logger`
+//!   database when blocks exist; without blocks any name is accepted.
+//! - Models need a primary key unless `@@external` or routed to a `jsonl` /
+//!   `logger` database. `@@fts` needs a single `Integer @id` (the FTS index
+//!   follows the rowid).
+//! - With an `@@auth` model (at most one), `auth().field` paths must name
+//!   its fields; without one the auth object is free-form.
+//! - `parse` resolves `import` paths against the current directory;
+//!   [`parse_file`] against each importing file.
+//!
+//! See the `validate` passes (`fields`, `models`, `relations`) for the
+//! complete list of checks.
 //!
 //! # Example
 //! ```
@@ -114,7 +148,14 @@ fn parse_source(src: &str, file: u32) -> (ast::SchemaAst, Vec<Diag>) {
         .map(|e| Diag::new(e.span, e.message))
         .collect();
     let (ast, parse_diags) = parser::parse_tokens(&tokens);
-    diags.extend(parse_diags);
+    // A lexical error (an unterminated string) usually derails the parser on
+    // the same line; report the cause only.
+    let lex_lines: Vec<u32> = diags.iter().map(|d| d.span.line).collect();
+    diags.extend(
+        parse_diags
+            .into_iter()
+            .filter(|d| !lex_lines.contains(&d.span.line)),
+    );
     (ast, diags)
 }
 
@@ -137,7 +178,8 @@ impl Loader {
             let ast::Item::Import(imp) = item else {
                 continue;
             };
-            let path = dir.join(&imp.path.name);
+            // `components()` drops interior `.` segments: `a/./b` → `a/b`.
+            let path: PathBuf = dir.join(&imp.path.name).components().collect();
             let canon = match path.canonicalize() {
                 Ok(c) => c,
                 Err(e) => {

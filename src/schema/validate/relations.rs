@@ -28,6 +28,7 @@
 
 use super::super::ast::{self, ExprKind};
 use super::super::model::*;
+use super::super::span::Span;
 use super::Ctx;
 use super::exprs::Args;
 use super::fields::{Pending, RelAttr};
@@ -101,16 +102,186 @@ pub(super) fn resolve(cx: &mut Ctx<'_>, pendings: &[Pending<'_>]) {
     // C: @from.
     for (mi, p) in pendings.iter().enumerate() {
         for (fid, a) in &p.froms {
-            if let Some(d) = derived(cx, ModelId(mi as u32), *fid, a) {
-                cx.schema.models[mi].fields[fid.0 as usize].from = Some(d);
-            }
+            let d = derived(cx, ModelId(mi as u32), *fid, a);
+            cx.schema.models[mi].fields[fid.0 as usize].from = d;
         }
     }
-    // D: policy field paths.
+    // E: the auth model.
+    check_auth(cx, pendings);
+    // D: policy field paths; `check(model, ...)` → `check(relationField, ...)`.
     for (mi, p) in pendings.iter().enumerate() {
         for e in &p.policy_exprs {
             check_policy_paths(cx, ModelId(mi as u32), e);
         }
+        let mid = ModelId(mi as u32);
+        let mut policies = std::mem::take(&mut cx.schema.models[mi].policies);
+        for p in &mut policies {
+            normalize_checks(cx, mid, &mut p.expr);
+        }
+        cx.schema.models[mi].policies = policies;
+        for fi in 0..cx.schema.models[mi].fields.len() {
+            let mut policies = std::mem::take(&mut cx.schema.models[mi].fields[fi].policies);
+            for p in &mut policies {
+                normalize_checks(cx, mid, &mut p.expr);
+            }
+            cx.schema.models[mi].fields[fi].policies = policies;
+        }
+    }
+}
+
+/// `@@auth`: at most one model; when there is one, `auth().field` paths in
+/// policies, `@default(auth().x)` and `@updatedBy(auth().x)` must name its
+/// fields. (Without an `@@auth` model the auth object is free-form.)
+fn check_auth(cx: &mut Ctx<'_>, pendings: &[Pending<'_>]) {
+    let auth: Vec<ModelId> = cx
+        .schema
+        .models
+        .iter()
+        .filter(|m| m.is_auth)
+        .map(|m| m.id)
+        .collect();
+    if auth.len() > 1 {
+        for id in &auth[1..] {
+            let m = &cx.schema.models[id.0 as usize];
+            let span = m
+                .attributes
+                .iter()
+                .find(|a| a.name == "auth")
+                .map(|a| a.span)
+                .unwrap_or(m.span);
+            let msg = format!(
+                "only one model can be `@@auth` (`{}` already is)",
+                cx.schema.models[auth[0].0 as usize].name
+            );
+            cx.error(span, msg);
+        }
+        return;
+    }
+    let Some(auth_id) = auth.first().copied() else {
+        return;
+    };
+    let mut uses: Vec<(Vec<String>, Span)> = Vec::new();
+    for p in pendings {
+        for e in &p.policy_exprs {
+            auth_paths(e, &mut uses);
+        }
+    }
+    for m in &cx.schema.models {
+        for f in &m.fields {
+            let span = |name: &str| {
+                f.attributes
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.span)
+                    .unwrap_or(f.span)
+            };
+            if let Some(DefaultValue::Auth(path)) = &f.default {
+                uses.push((path.clone(), span("default")));
+            }
+            if let Some(path) = &f.updated_by {
+                if f.attributes
+                    .iter()
+                    .any(|a| a.name == "updatedBy" && !a.args.is_empty())
+                {
+                    uses.push((path.clone(), span("updatedBy")));
+                }
+            }
+        }
+    }
+    let am = &cx.schema.models[auth_id.0 as usize];
+    let mut errors = Vec::new();
+    for (path, span) in uses {
+        let Some(first) = path.first() else { continue };
+        if am.field(first).is_none() {
+            errors.push((
+                span,
+                format!(
+                    "`auth().{}`: the auth model `{}` has no field `{first}`",
+                    path.join("."),
+                    am.name
+                ),
+            ));
+        }
+    }
+    for (span, msg) in errors {
+        cx.error(span, msg);
+    }
+}
+
+/// Collects `auth().a.b` paths (with their spans) in an expression.
+fn auth_paths(e: &ast::Expr, out: &mut Vec<(Vec<String>, Span)>) {
+    match &e.kind {
+        ExprKind::Not(inner) => auth_paths(inner, out),
+        ExprKind::Binary(_, l, r) => {
+            auth_paths(l, out);
+            auth_paths(r, out);
+        }
+        ExprKind::Call(name, args) if name.name == "check" => {
+            for a in args {
+                auth_paths(a, out);
+            }
+        }
+        ExprKind::Member(..) => {
+            if let Some((name, args, path)) = super::exprs::call_path(e) {
+                if name.name == "auth" && args.is_empty() && !path.is_empty() {
+                    out.push((path, e.span));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The relation field and target model named by the first argument of
+/// `check(x, ...)` on model `mid`: a relation field, or (as the README
+/// writes it, `check(relatedModel, expr)`) a model this one has exactly one
+/// relation field to.
+fn check_target(cx: &Ctx<'_>, mid: ModelId, name: &str) -> Result<(String, ModelId), String> {
+    let model = &cx.schema.models[mid.0 as usize];
+    if let Some(r) = model.field(name).and_then(|f| f.relation()) {
+        return Ok((name.to_string(), r.target));
+    }
+    if let Some(tid) = cx.model_ids.get(name) {
+        let fields: Vec<&str> = model
+            .relations()
+            .filter(|(_, r)| r.target == *tid)
+            .map(|(f, _)| f.name.as_str())
+            .collect();
+        return match fields.as_slice() {
+            [one] => Ok((one.to_string(), *tid)),
+            [] => Err(format!(
+                "`check({name}, ...)`: model `{}` has no relation field to `{name}`",
+                model.name
+            )),
+            many => Err(format!(
+                "`check({name}, ...)`: model `{}` has several relations to `{name}` ({}); name the relation field",
+                model.name,
+                many.join(", ")
+            )),
+        };
+    }
+    Err(format!(
+        "`check({name}, ...)`: `{name}` is not a relation field of model `{}`",
+        model.name
+    ))
+}
+
+/// Rewrites `check(modelName, e)` to name the relation field, recursively
+/// (the inner condition is evaluated on the related model).
+fn normalize_checks(cx: &Ctx<'_>, mid: ModelId, e: &mut Expr) {
+    match e {
+        Expr::Check { relation, expr } => {
+            if let Ok((field, target)) = check_target(cx, mid, relation) {
+                *relation = field;
+                normalize_checks(cx, target, expr);
+            }
+        }
+        Expr::Not(inner) => normalize_checks(cx, mid, inner),
+        Expr::Binary { left, right, .. } => {
+            normalize_checks(cx, mid, left);
+            normalize_checks(cx, mid, right);
+        }
+        _ => {}
     }
 }
 
@@ -244,6 +415,29 @@ fn belongs_to_relation(cx: &mut Ctx<'_>, mid: ModelId, r: &RelAttr<'_>, target: 
             tm.name
         );
         cx.error(r.span, msg);
+        ok = false;
+    }
+    let rel_optional = cx.schema.models[mi].fields[r.field.0 as usize].optional;
+    let optional_fk: Vec<String> = local
+        .iter()
+        .map(|l| &cx.schema.models[mi].fields[l.0 as usize])
+        .filter(|f| f.optional)
+        .map(|f| f.name.clone())
+        .collect();
+    if !rel_optional && !optional_fk.is_empty() {
+        let msg = format!(
+            "relation `{fname}` is required but its foreign key `{}` is optional: make the relation optional (`{}?`) or the field required",
+            optional_fk.join(", "),
+            cx.schema.models[ti].name
+        );
+        cx.error(r.span, msg);
+        ok = false;
+    }
+    if r.on_delete == Some(ReferentialAction::SetNull) && optional_fk.len() != local.len() {
+        cx.error(
+            r.span,
+            format!("relation `{fname}`: `onDelete: SetNull` needs optional foreign key fields"),
+        );
         ok = false;
     }
     if !ok {
@@ -391,6 +585,14 @@ fn implicit_m2m(
         cx.error(r.span, msg);
         return None;
     };
+    if m.database != t.database {
+        let msg = format!(
+            "many-to-many relation `{}.{}` joins models of different databases",
+            m.name, m.fields[me.field.0 as usize].name
+        );
+        cx.error(r.span, msg);
+        return None;
+    }
     // Which side is `A`.
     let me_is_a = if me.model == me.target {
         m.fields[me.field.0 as usize].name <= t.fields[other.field.0 as usize].name
@@ -676,22 +878,12 @@ fn check_policy_paths(cx: &mut Ctx<'_>, mid: ModelId, e: &ast::Expr) {
             check_policy_paths(cx, mid, r);
         }
         ExprKind::Call(name, args) if name.name == "check" && args.len() == 2 => {
-            let model = &cx.schema.models[mid.0 as usize];
             let Some(rel) = args[0].as_ident() else {
                 return;
             };
-            match model.field(rel).and_then(|f| f.relation()) {
-                Some(r) => {
-                    let target = r.target;
-                    check_policy_paths(cx, target, &args[1]);
-                }
-                None => {
-                    let msg = format!(
-                        "`check({rel}, ...)`: `{rel}` is not a relation field of model `{}`",
-                        model.name
-                    );
-                    cx.error(args[0].span, msg);
-                }
+            match check_target(cx, mid, rel) {
+                Ok((_, target)) => check_policy_paths(cx, target, &args[1]),
+                Err(msg) => cx.error(args[0].span, msg),
             }
         }
         ExprKind::Ident(_) | ExprKind::Member(..) => {
