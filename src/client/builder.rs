@@ -69,7 +69,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Number of reader threads per database (default: available cores, at least 2).
+    /// Number of reader threads per database (default: available cores, at
+    /// least 2; `0` is taken as 1).
     pub fn readers(mut self, n: usize) -> Self {
         self.readers = Some(n);
         self
