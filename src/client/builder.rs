@@ -57,7 +57,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Pushes the schema on open: creates missing tables, columns and indexes.
+    /// Pushes the schema on open ([`Client::push`]): creates and alters
+    /// tables, columns, indexes, triggers and FTS tables to match it; refuses
+    /// (with an error from `open`) to drop tables or columns holding data.
     pub fn auto_migrate(mut self, on: bool) -> Self {
         self.auto_migrate = on;
         self
@@ -149,34 +151,23 @@ impl ClientBuilder {
             databases.insert(name, rt);
         }
         let schema = Arc::new(schema);
-        if self.auto_migrate {
-            for (name, rt) in &databases {
-                let db = if name == "main" {
-                    None
-                } else {
-                    Some(name.as_str())
-                };
-                let stmts = crate::ddl::create_statements(&schema, db);
-                rt.exclusive(move |c| {
-                    for s in &stmts {
-                        c.execute_batch(s)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-            }
-        }
-        Ok(Client {
+        let client = Client {
             inner: Arc::new(ClientInner {
                 schema,
                 databases,
                 listeners: self.listeners,
+                observers: Default::default(),
                 locks: super::lock::LockRegistry::new(),
                 tx_timeout: self
                     .tx_timeout
                     .unwrap_or(crate::runtime::DEFAULT_TX_TIMEOUT),
             }),
             ctx: Ctx::default(),
-        })
+        };
+        if self.auto_migrate {
+            // Dev push of every SQLite database: non-destructive, no renames.
+            client.push().await?;
+        }
+        Ok(client)
     }
 }

@@ -2,44 +2,228 @@
 //! validation into the resolved [`Schema`] model.
 //!
 //! Knows nothing of SQL execution: it turns text into data, or into a list of
-//! spanned diagnostics (every problem of a file in one pass).
+//! spanned diagnostics (every problem of a run in one
+//! [`crate::Error::Schema`]).
+//!
+//! Pipeline: [`lexer`] → `parser` → [`ast`] (one per file; imports are read
+//! depth-first, each path relative to the importing file, every file at most
+//! once so cycles and repeats are harmless) → `validate` (ordered passes) →
+//! [`model`].
+//!
+//! # Language decisions
+//!
+//! The Litestone README is the reference; where it is silent:
+//! - Newlines carry no meaning: fields and attributes may share a line
+//!   (`model users { id Integer @id  email Text }`); database settings may be
+//!   separated by `;` or newlines. `//` and `/* */` are comments; `///` lines
+//!   document the next model, field, enum or enum value.
+//! - `trait T { ... }` blocks hold fields and `@@` attributes and are spliced
+//!   where `@@trait(T)` stands (traits may include traits; cycles are errors).
+//!   `type T { ... }` declares a typed JSON shape usable as a field type
+//!   (stored as TEXT JSON); its keys take validators only.
+//! - Relations: `@relation(fields: [...], references: [...])` marks the side
+//!   holding the foreign key (belongsTo); the other side (`posts posts[]`,
+//!   `profile profiles?`) is paired by target model and relation name.
+//!   Many-to-many: two list fields without keys get an implicit join table
+//!   `_<A>To<B>` (or `_<name>`) with columns `A`/`B`; an explicit join model
+//!   is named with `@relation(through: joinModel)` on both list fields.
+//! - `@from(x, ...)`: `x` is a relation field, or a model whose belongsTo
+//!   points here. `check(x, cond)` in policies likewise takes a relation
+//!   field or a related model's name.
+//! - `@@db(name)` must name a `database` block, or `main` (always valid);
+//!   without blocks only `main` exists. `@log`/`@@log` name a `driver logger`
+//!   database when blocks exist; without blocks any name is accepted.
+//! - Models need a primary key unless `@@external` or routed to a `jsonl` /
+//!   `logger` database. `@@fts` needs a single `Integer @id` (the FTS index
+//!   follows the rowid).
+//! - With an `@@auth` model (at most one), `auth().field` paths must name
+//!   its fields; without one the auth object is free-form.
+//! - `parse` resolves `import` paths against the current directory;
+//!   [`parse_file`] against each importing file.
+//!
+//! See the `validate` passes (`fields`, `models`, `relations`) for the
+//! complete list of checks.
+//!
+//! # Example
+//! ```
+//! let schema = litestone::schema::parse(r#"
+//!     model users {
+//!       id    Integer @id
+//!       email Text    @unique @email
+//!     }
+//! "#).unwrap();
+//! assert_eq!(schema.model("users").unwrap().columns().count(), 2);
+//! ```
 
+pub mod ast;
+mod diagnostics;
+pub mod lexer;
 pub mod model;
+mod parser;
 pub mod span;
+mod validate;
 
 pub use model::*;
 pub use span::Span;
 
-use crate::error::{Error, Result};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
-/// Parses and validates an inline schema (no imports relative to a file).
+use crate::error::{Diagnostic, Error, Result};
+use diagnostics::{Diag, SourceMap};
+
+/// The file name used in diagnostics for inline sources.
+pub const INLINE_NAME: &str = "<schema>";
+
+/// Parses and validates an inline schema. Diagnostics name the file
+/// `<schema>`; `import` paths resolve relative to the current directory.
 ///
 /// # Errors
 /// [`Error::Schema`] listing every problem found.
 pub fn parse(src: &str) -> Result<Schema> {
-    // Placeholder until the parser lands: only an empty schema is accepted.
-    if src.trim().is_empty() {
-        let mut s = Schema::default();
-        s.reindex();
-        return Ok(s);
-    }
-    Err(Error::schema(Vec::new()))
+    parse_named(src, INLINE_NAME)
+}
+
+/// Like [`parse`], with `file_name` used in diagnostics.
+///
+/// # Errors
+/// [`Error::Schema`] listing every problem found.
+pub fn parse_named(src: &str, file_name: &str) -> Result<Schema> {
+    let mut loader = Loader::default();
+    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    loader.load(file_name.to_string(), src.to_string(), dir);
+    loader.finish()
 }
 
 /// Parses and validates a schema file, resolving `import "./x.lite"` relative
-/// to each importing file.
+/// to each importing file (each file is read once: cycles and repeats are
+/// deduplicated).
 ///
 /// # Errors
 /// [`Error::Schema`] listing every problem found, or naming an unreadable file.
-pub fn parse_file(path: impl AsRef<std::path::Path>) -> Result<Schema> {
-    let src = std::fs::read_to_string(path.as_ref()).map_err(|e| {
-        Error::schema(vec![crate::error::Diagnostic {
-            file: path.as_ref().display().to_string(),
+pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema> {
+    let path = path.as_ref();
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        Error::schema(vec![Diagnostic {
+            file: path.display().to_string(),
             line: 0,
             column: 0,
             message: format!("cannot read schema file: {e}"),
             snippet: String::new(),
         }])
     })?;
-    parse(&src)
+    let mut loader = Loader::default();
+    if let Ok(canon) = path.canonicalize() {
+        loader.seen.insert(canon);
+    }
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    loader.load(path.display().to_string(), src, dir);
+    loader.finish()
+}
+
+/// Parses one source into its raw syntax tree, without imports or
+/// validation (for tooling).
+///
+/// # Errors
+/// [`Error::Schema`] listing every syntax error.
+pub fn parse_ast(src: &str) -> Result<ast::SchemaAst> {
+    let mut sources = SourceMap::default();
+    let id = sources.add(INLINE_NAME.to_string(), src.to_string());
+    let (ast, diags) = parse_source(src, id);
+    if diags.is_empty() {
+        Ok(ast)
+    } else {
+        Err(Error::schema(sources.render_all(diags)))
+    }
+}
+
+/// Lexes and parses one file.
+fn parse_source(src: &str, file: u32) -> (ast::SchemaAst, Vec<Diag>) {
+    let (tokens, lex_errors) = lexer::tokenize(src, file);
+    let mut diags: Vec<Diag> = lex_errors
+        .into_iter()
+        .map(|e| Diag::new(e.span, e.message))
+        .collect();
+    let (ast, parse_diags) = parser::parse_tokens(&tokens);
+    // A lexical error (an unterminated string) usually derails the parser on
+    // the same line; report the cause only.
+    let lex_lines: Vec<u32> = diags.iter().map(|d| d.span.line).collect();
+    diags.extend(
+        parse_diags
+            .into_iter()
+            .filter(|d| !lex_lines.contains(&d.span.line)),
+    );
+    (ast, diags)
+}
+
+/// Reads a root source and its imports, depth-first.
+#[derive(Default)]
+struct Loader {
+    sources: SourceMap,
+    /// Parsed files in validation order (imports before their importer).
+    asts: Vec<ast::SchemaAst>,
+    seen: HashSet<PathBuf>,
+    diags: Vec<Diag>,
+}
+
+impl Loader {
+    fn load(&mut self, name: String, src: String, dir: PathBuf) {
+        let id = self.sources.add(name, src);
+        let (ast, diags) = parse_source(&self.sources.files[id as usize].1.clone(), id);
+        self.diags.extend(diags);
+        for item in &ast.items {
+            let ast::Item::Import(imp) = item else {
+                continue;
+            };
+            // `components()` drops interior `.` segments: `a/./b` → `a/b`.
+            let path: PathBuf = dir.join(&imp.path.name).components().collect();
+            let canon = match path.canonicalize() {
+                Ok(c) => c,
+                Err(e) => {
+                    self.diags.push(Diag::new(
+                        imp.path.span,
+                        format!("cannot read imported file `{}`: {e}", imp.path.name),
+                    ));
+                    continue;
+                }
+            };
+            if !self.seen.insert(canon.clone()) {
+                continue;
+            }
+            match std::fs::read_to_string(&canon) {
+                Ok(text) => {
+                    let sub_dir = canon
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| dir.clone());
+                    self.load(path.display().to_string(), text, sub_dir);
+                }
+                Err(e) => self.diags.push(Diag::new(
+                    imp.path.span,
+                    format!("cannot read imported file `{}`: {e}", imp.path.name),
+                )),
+            }
+        }
+        self.asts.push(ast);
+    }
+
+    fn finish(self) -> Result<Schema> {
+        let Loader {
+            sources,
+            asts,
+            mut diags,
+            ..
+        } = self;
+        let names = sources.files.iter().map(|(n, _)| n.clone()).collect();
+        let (schema, validate_diags) = validate::validate(&asts, names);
+        diags.extend(validate_diags);
+        if diags.is_empty() {
+            Ok(schema)
+        } else {
+            Err(Error::schema(sources.render_all(diags)))
+        }
+    }
 }
