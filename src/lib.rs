@@ -41,12 +41,18 @@ pub mod migrate;
 pub mod schema;
 
 mod client;
+mod codec;
+mod exec;
+#[doc(hidden)]
+pub mod query;
 mod runtime;
+mod sql;
 
 pub use client::{
     BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, Client, ClientBuilder,
     ColumnInfo, ForeignKeyInfo, IndexInfo, LockGuard, LockOptions, Model, QueryEvent,
-    QueryListener, Tx, TxOptions, WalStatus,
+    QueryListener, TapHandle, Tx, TxOptions, WalStatus,
 };
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
+pub use query::raw::{RawSql, raw};
 pub use runtime::TxMode;

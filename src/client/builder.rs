@@ -71,7 +71,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Number of reader threads per database (default: available cores, at least 2).
+    /// Number of reader threads per database (default: available cores, at
+    /// least 2; `0` is taken as 1).
     pub fn readers(mut self, n: usize) -> Self {
         self.readers = Some(n);
         self
@@ -155,6 +156,7 @@ impl ClientBuilder {
                 schema,
                 databases,
                 listeners: self.listeners,
+                observers: Default::default(),
                 locks: super::lock::LockRegistry::new(),
                 tx_timeout: self
                     .tx_timeout

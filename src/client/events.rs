@@ -1,5 +1,14 @@
-//! Query events delivered to `on_query` listeners and `tap_query` captures.
+//! Query events delivered to `on_query` listeners and `tap_query` captures,
+//! and the registry of taps.
+//!
+//! Events are built only when a listener or a live tap exists: the model
+//! methods ask [`Observers::active`] (one atomic load) before asking the
+//! executor to time and record statements.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use parking_lot::RwLock;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,4 +34,77 @@ pub struct QueryEvent {
     pub row_count: u64,
     /// The arguments of the call.
     pub args: Value,
+}
+
+type TapFn = Arc<dyn Fn(&QueryEvent) + Send + Sync>;
+
+/// Live taps of one client (shared by its clones).
+#[derive(Default)]
+pub(crate) struct Observers {
+    taps: RwLock<Vec<(u64, TapFn)>>,
+    count: AtomicUsize,
+    next: AtomicU64,
+}
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observers")
+            .field("taps", &self.count.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Observers {
+    /// Whether any tap is live.
+    pub(crate) fn active(&self) -> bool {
+        self.count.load(Ordering::Acquire) > 0
+    }
+
+    pub(crate) fn add(&self, f: TapFn) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut taps = self.taps.write();
+        taps.push((id, f));
+        self.count.store(taps.len(), Ordering::Release);
+        id
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        let mut taps = self.taps.write();
+        taps.retain(|(i, _)| *i != id);
+        self.count.store(taps.len(), Ordering::Release);
+    }
+
+    /// Calls every live tap.
+    pub(crate) fn emit(&self, e: &QueryEvent) {
+        let taps: Vec<TapFn> = self.taps.read().iter().map(|(_, f)| f.clone()).collect();
+        for f in taps {
+            f(e);
+        }
+    }
+}
+
+/// A live `tap_query` capture: stops when dropped or [`TapHandle::stop`]ped.
+#[must_use = "the tap stops when the handle is dropped"]
+pub struct TapHandle {
+    pub(crate) observers: std::sync::Weak<super::ClientInner>,
+    pub(crate) id: u64,
+}
+
+impl std::fmt::Debug for TapHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TapHandle").field("id", &self.id).finish()
+    }
+}
+
+impl TapHandle {
+    /// Stops capturing (same as dropping the handle).
+    pub fn stop(self) {}
+}
+
+impl Drop for TapHandle {
+    fn drop(&mut self) {
+        if let Some(inner) = self.observers.upgrade() {
+            inner.observers.remove(self.id);
+        }
+    }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use builder::ClientBuilder;
-pub use events::QueryEvent;
+pub use events::{QueryEvent, TapHandle};
 pub use lock::{LockGuard, LockOptions};
 pub use model::Model;
 pub use tx::TxOptions;
@@ -57,6 +57,8 @@ pub(crate) struct ClientInner {
     /// Runtimes by database block name; `main` always exists.
     pub(crate) databases: HashMap<String, Runtime>,
     pub(crate) listeners: Vec<QueryListener>,
+    /// `tap_query` captures.
+    pub(crate) observers: events::Observers,
     /// Application locks held or awaited through this client.
     pub(crate) locks: lock::LockRegistry,
     /// Longest time a transaction may pin the writer, unless its options say otherwise.
@@ -145,6 +147,29 @@ impl Client {
         let mut c = self.clone();
         c.ctx.system = true;
         c
+    }
+
+    /// Captures every query event until the returned handle is dropped or
+    /// stopped (README `$tapQuery`).
+    pub fn tap_query(&self, f: impl Fn(&QueryEvent) + Send + Sync + 'static) -> TapHandle {
+        let id = self.inner.observers.add(Arc::new(f));
+        TapHandle {
+            observers: Arc::downgrade(&self.inner),
+            id,
+        }
+    }
+
+    /// Whether query events are wanted (listeners or live taps).
+    pub(crate) fn observed(&self) -> bool {
+        !self.inner.listeners.is_empty() || self.inner.observers.active()
+    }
+
+    /// Delivers one event to listeners and taps.
+    pub(crate) fn emit(&self, e: &QueryEvent) {
+        for l in &self.inner.listeners {
+            l(e);
+        }
+        self.inner.observers.emit(e);
     }
 
     /// Runs a read on database `db`: on the reader pool, or on the pinned

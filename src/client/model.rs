@@ -1,14 +1,52 @@
-//! [`Model`]: the per-model accessor with the README's read and write methods.
+//! [`Model`]: the per-model accessor with the README's read and write
+//! methods.
+//!
+//! Each call compiles its JSON arguments on the caller's task
+//! (`query::compile`: validation errors come back without touching a
+//! thread), sends the plan to the runtime — reads to the reader pool, writes
+//! to the writer, everything to the pinned writer inside a transaction — and
+//! awaits the reply, decoded on the actor thread. Builds no SQL text itself.
+//!
+//! Observability: every call runs inside a `tracing` span
+//! `litestone.query{model, operation, database}`; when `on_query` listeners
+//! or `tap_query` captures exist, each executed statement becomes a
+//! [`QueryEvent`](super::QueryEvent). With none, nothing is recorded.
 
 use std::sync::Arc;
 
-use super::Client;
+use rusqlite::Connection;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Instrument as _;
+
+use super::{Client, QueryEvent};
+use crate::error::{Error, Result};
+use crate::exec::{self, Log, StmtLog};
+use crate::query::{self, Cx, Op};
+use crate::sql::Plan;
 
 /// Accessor for one model: `client.model("users")`. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Model {
     pub(crate) client: Client,
     pub(crate) name: Arc<str>,
+}
+
+macro_rules! json_methods {
+    ($( $(#[$doc:meta])* $name:ident => $op:ident; )*) => {
+        $(
+            $(#[$doc])*
+            ///
+            /// # Errors
+            /// [`Error::UnknownModel`], [`Error::UnknownField`] /
+            /// [`Error::InvalidArgs`] (with the JSON path) for bad arguments,
+            /// [`Error::Validation`] for bad values, constraint and SQLite
+            /// errors from the database.
+            pub async fn $name(&self, args: Value) -> Result<Value> {
+                self.call(Op::$op, args).await
+            }
+        )*
+    };
 }
 
 impl Model {
@@ -22,5 +60,290 @@ impl Model {
     /// The model name this accessor was created with.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    fn prepare(&self, op: Op, args: &Value) -> Result<(Plan, String)> {
+        let schema = &self.client.inner.schema;
+        let model = schema
+            .model(&self.name)
+            .ok_or_else(|| Error::UnknownModel {
+                model: self.name.to_string(),
+            })?;
+        let cx = Cx {
+            schema,
+            auth: self.client.ctx.auth.as_deref(),
+            system: self.client.ctx.system,
+        };
+        let plan = query::compile(&cx, model, op, args)?;
+        let db = model.database.clone().unwrap_or_else(|| "main".to_string());
+        Ok((plan, db))
+    }
+
+    async fn dispatch<R, F>(
+        &self,
+        op: Op,
+        db: &str,
+        observed: bool,
+        f: F,
+    ) -> Result<(R, Vec<StmtLog>)>
+    where
+        F: FnOnce(&Connection, &mut Log) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let g = move |conn: &Connection| {
+            let mut log = Log::new(observed);
+            let r = f(conn, &mut log)?;
+            Ok((r, log.entries))
+        };
+        if op.is_write() {
+            self.client.run_write(db, g).await
+        } else {
+            self.client.run_read(db, g).await
+        }
+    }
+
+    fn emit(&self, op: Op, db: &str, args: &Value, logs: Vec<StmtLog>) {
+        let actor_id = self
+            .client
+            .ctx
+            .auth
+            .as_deref()
+            .and_then(|a| a.get("id"))
+            .cloned();
+        for l in logs {
+            let e = QueryEvent {
+                model: Some(self.name.to_string()),
+                operation: op.name().to_string(),
+                database: db.to_string(),
+                actor_id: actor_id.clone(),
+                sql: l.sql.to_string(),
+                params: l.params.iter().map(exec::param_json).collect(),
+                duration: l.duration_ms,
+                row_count: l.rows,
+                args: args.clone(),
+            };
+            self.client.emit(&e);
+        }
+    }
+
+    fn span(&self, op: Op, db: &str) -> tracing::Span {
+        tracing::debug_span!(
+            "litestone.query",
+            model = %self.name,
+            operation = op.name(),
+            database = %db
+        )
+    }
+
+    async fn call(&self, op: Op, args: Value) -> Result<Value> {
+        let (plan, db) = self.prepare(op, &args)?;
+        let observed = self.client.observed();
+        let span = self.span(op, &db);
+        async move {
+            let (v, logs) = self
+                .dispatch(op, &db, observed, move |c, log| exec::run(c, &plan, log))
+                .await?;
+            if observed {
+                self.emit(op, &db, &args, logs);
+            }
+            Ok(v)
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn call_typed<T>(&self, op: Op, args: Value) -> Result<Vec<T>>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let (plan, db) = self.prepare(op, &args)?;
+        let observed = self.client.observed();
+        let span = self.span(op, &db);
+        async move {
+            let (v, logs) = self
+                .dispatch(op, &db, observed, move |c, log| {
+                    exec::run_typed::<T>(c, &plan, log)
+                })
+                .await?;
+            if observed {
+                self.emit(op, &db, &args, logs);
+            }
+            Ok(v)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The SQL and parameters a call would run, without running it (for
+    /// snapshot tests and debugging): `[{"sql": …, "params": […]}, …]` in
+    /// execution order (include levels after their parent).
+    ///
+    /// # Errors
+    /// The compile errors of the call.
+    #[doc(hidden)]
+    pub fn to_sql(&self, op: Op, args: Value) -> Result<Value> {
+        let (plan, _) = self.prepare(op, &args)?;
+        Ok(Value::Array(
+            plan.statements()
+                .into_iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "sql": &*s.sql,
+                        "params": s.params.iter().map(exec::param_json).collect::<Vec<_>>(),
+                    })
+                })
+                .collect(),
+        ))
+    }
+
+    json_methods! {
+        /// Rows matching `where`, with `orderBy`, `limit`, `offset`, `select`,
+        /// `include`, `distinct`, `withDeleted` / `onlyDeleted` → an array.
+        find_many => FindMany;
+        /// The first matching row or `null`.
+        find_first => FindFirst;
+        /// The row matching a `where` on `@id` / `@unique` / `@@unique`
+        /// fields, or `null`.
+        find_unique => FindUnique;
+        /// Like `find_first`, but no row is [`Error::NotFound`].
+        find_first_or_throw => FindFirstOrThrow;
+        /// Like `find_unique`, but no row is [`Error::NotFound`].
+        find_unique_or_throw => FindUniqueOrThrow;
+        /// `{"rows": [...], "total": n}` from one snapshot.
+        find_many_and_count => FindManyAndCount;
+        /// The number of matching rows.
+        count => Count;
+        /// Whether any row matches.
+        exists => Exists;
+        /// A keyset page: `{"items", "nextCursor", "hasMore"}`; pass
+        /// `nextCursor` back as `cursor` for the next page.
+        find_many_cursor => FindManyCursor;
+        /// Inserts one row (`data`) and returns it (`select`/`include`
+        /// honoured; `select: false` returns `null`).
+        create => Create;
+        /// Inserts many rows (`data: [...]`, `skipDuplicates`) → `{"count"}`.
+        create_many => CreateMany;
+        /// Updates the first row matching `where` with `data` (values or
+        /// `{increment|decrement|multiply|divide|set: n}`) → the row or `null`.
+        update => Update;
+        /// Updates every matching row → `{"count"}` (`"all": true` for no where).
+        update_many => UpdateMany;
+        /// `where` on a unique target, `create`, `update` → the row.
+        upsert => Upsert;
+        /// `data: [...]`, `conflictTarget: [fields]`, `update` → `{"count"}`.
+        upsert_many => UpsertMany;
+        /// Soft-deletes (on `@@softDelete` models) or deletes the first
+        /// matching row → the row; no row is [`Error::NotFound`].
+        remove => Remove;
+        /// Soft-deletes or deletes every matching row → `{"count"}`.
+        remove_many => RemoveMany;
+        /// Hard-deletes the first matching row → the row; no row is
+        /// [`Error::NotFound`].
+        delete => Delete;
+        /// Hard-deletes every matching row → `{"count"}`.
+        delete_many => DeleteMany;
+        /// Clears `deletedAt` on matching soft-deleted rows → the rows.
+        restore => Restore;
+    }
+
+    /// `find_many`, decoded straight from SQLite into `T`.
+    ///
+    /// # Errors
+    /// As [`Model::find_many`], plus `InvalidArgs` when a row does not fit `T`.
+    pub async fn find_many_as<T: DeserializeOwned + Send + 'static>(
+        &self,
+        args: Value,
+    ) -> Result<Vec<T>> {
+        self.call_typed(Op::FindMany, args).await
+    }
+
+    /// `find_first` into `T`.
+    ///
+    /// # Errors
+    /// As [`Model::find_first`], plus a decode error.
+    pub async fn find_first_as<T: DeserializeOwned + Send + 'static>(
+        &self,
+        args: Value,
+    ) -> Result<Option<T>> {
+        Ok(self
+            .call_typed(Op::FindFirst, args)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// `find_unique` into `T`.
+    ///
+    /// # Errors
+    /// As [`Model::find_unique`], plus a decode error.
+    pub async fn find_unique_as<T: DeserializeOwned + Send + 'static>(
+        &self,
+        args: Value,
+    ) -> Result<Option<T>> {
+        Ok(self
+            .call_typed(Op::FindUnique, args)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// `find_first_or_throw` into `T`.
+    ///
+    /// # Errors
+    /// As [`Model::find_first_or_throw`], plus a decode error.
+    pub async fn find_first_or_throw_as<T: DeserializeOwned + Send + 'static>(
+        &self,
+        args: Value,
+    ) -> Result<T> {
+        self.one(Op::FindFirstOrThrow, args).await
+    }
+
+    /// `find_unique_or_throw` into `T`.
+    ///
+    /// # Errors
+    /// As [`Model::find_unique_or_throw`], plus a decode error.
+    pub async fn find_unique_or_throw_as<T: DeserializeOwned + Send + 'static>(
+        &self,
+        args: Value,
+    ) -> Result<T> {
+        self.one(Op::FindUniqueOrThrow, args).await
+    }
+
+    /// `create` into `T`.
+    ///
+    /// # Errors
+    /// As [`Model::create`], plus a decode error; `select: false` is an
+    /// `InvalidArgs` (there is no row to return).
+    pub async fn create_as<T: DeserializeOwned + Send + 'static>(&self, args: Value) -> Result<T> {
+        self.one(Op::Create, args).await
+    }
+
+    /// `update` into `T` (`None` when no row matched).
+    ///
+    /// # Errors
+    /// As [`Model::update`], plus a decode error.
+    pub async fn update_as<T: DeserializeOwned + Send + 'static>(
+        &self,
+        args: Value,
+    ) -> Result<Option<T>> {
+        Ok(self.call_typed(Op::Update, args).await?.into_iter().next())
+    }
+
+    /// `upsert` into `T`.
+    ///
+    /// # Errors
+    /// As [`Model::upsert`], plus a decode error.
+    pub async fn upsert_as<T: DeserializeOwned + Send + 'static>(&self, args: Value) -> Result<T> {
+        self.one(Op::Upsert, args).await
+    }
+
+    async fn one<T: DeserializeOwned + Send + 'static>(&self, op: Op, args: Value) -> Result<T> {
+        self.call_typed(op, args)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                Error::invalid_args("select", format!("{} returned no row to decode", op.name()))
+            })
     }
 }

@@ -244,8 +244,18 @@ async fn dropping_the_last_handle_finishes_queued_work() {
     for c in calls {
         c.await.unwrap().unwrap();
     }
-    // Every handle is gone now; the actors shut down on their own. The data
-    // is there for the next opener.
+    // Every handle is gone now; the actors shut down on their own, ending
+    // with a truncating checkpoint (waited for without a speed assertion:
+    // the deadline only prevents a hang).
+    let wal = dir.path().join("rt.db-wal");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&wal).map_or(0, |m| m.len()) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no final checkpoint after drop"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let rt = open_file(&dir).await;
     assert_eq!(count(&rt).await, 100);
     rt.close().await.unwrap();

@@ -1,0 +1,741 @@
+//! JSON arguments → typed, schema-validated operations → compiled [`Plan`]s.
+//!
+//! Owns the meaning of every argument key of the README's model methods
+//! (`where`, `orderBy`, `select`, `include`, `data`, `cursor`, …) and every
+//! error about them, each naming the JSON path at fault (`where.author.email`).
+//! It never runs SQL and never touches threads or channels; the SQL text
+//! itself is written by [`crate::sql`].
+//!
+//! Whole-table writes: `update_many`, `delete_many` and `remove_many` without
+//! a `where` (or with an empty one) are rejected with `InvalidArgs` at
+//! `where`; pass `"all": true` to opt in explicitly. Single-row `update`,
+//! `delete` and `remove` always need a non-empty `where` and touch the first
+//! matching row only.
+//!
+//! Later issues slot in here as sibling files: `aggregate.rs` / `group_by.rs`
+//! (building on [`filter`] and [`read`]), window/recursive reads, FTS
+//! `search`, nested writes (in [`write`]) and policies (ANDed into the
+//! filters built here).
+
+pub(crate) mod ast;
+pub(crate) mod cursor;
+pub(crate) mod filter;
+pub mod raw;
+pub(crate) mod read;
+pub(crate) mod validate;
+pub(crate) mod write;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rusqlite::types::Value as SqlValue;
+use serde_json::{Map, Value};
+
+use self::ast::{Conflict, Filter, InsertRow, Order, ReadQuery, SetExpr, Target};
+use self::read::{ReadOpts, allowed_keys, args_object};
+use crate::error::{Error, Result};
+use crate::schema::{Model, Schema};
+use crate::sql::{self, Plan, Shape, Stmt};
+
+/// Who is asking: the schema and the caller's auth context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cx<'a> {
+    /// The schema.
+    pub(crate) schema: &'a Schema,
+    /// `ctx.auth`.
+    pub(crate) auth: Option<&'a Value>,
+    /// `as_system()`.
+    pub(crate) system: bool,
+}
+
+/// The model operations of this layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Op {
+    FindMany,
+    FindFirst,
+    FindFirstOrThrow,
+    FindUnique,
+    FindUniqueOrThrow,
+    FindManyAndCount,
+    Count,
+    Exists,
+    FindManyCursor,
+    Create,
+    CreateMany,
+    Update,
+    UpdateMany,
+    Upsert,
+    UpsertMany,
+    Remove,
+    RemoveMany,
+    Delete,
+    DeleteMany,
+    Restore,
+}
+
+impl Op {
+    /// The README's camelCase name (used in query events).
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::FindMany => "findMany",
+            Op::FindFirst => "findFirst",
+            Op::FindFirstOrThrow => "findFirstOrThrow",
+            Op::FindUnique => "findUnique",
+            Op::FindUniqueOrThrow => "findUniqueOrThrow",
+            Op::FindManyAndCount => "findManyAndCount",
+            Op::Count => "count",
+            Op::Exists => "exists",
+            Op::FindManyCursor => "findManyCursor",
+            Op::Create => "create",
+            Op::CreateMany => "createMany",
+            Op::Update => "update",
+            Op::UpdateMany => "updateMany",
+            Op::Upsert => "upsert",
+            Op::UpsertMany => "upsertMany",
+            Op::Remove => "remove",
+            Op::RemoveMany => "removeMany",
+            Op::Delete => "delete",
+            Op::DeleteMany => "deleteMany",
+            Op::Restore => "restore",
+        }
+    }
+
+    /// Whether the operation writes (runs on the writer).
+    pub fn is_write(self) -> bool {
+        !matches!(
+            self,
+            Op::FindMany
+                | Op::FindFirst
+                | Op::FindFirstOrThrow
+                | Op::FindUnique
+                | Op::FindUniqueOrThrow
+                | Op::FindManyAndCount
+                | Op::Count
+                | Op::Exists
+                | Op::FindManyCursor
+        )
+    }
+}
+
+const DEFAULT_CURSOR_LIMIT: i64 = 20;
+
+fn not_found(model: &Model, what: &str) -> Shape {
+    Shape::OrThrow(
+        model.name.clone(),
+        format!("no {} row matched {what}", model.name),
+    )
+}
+
+/// Compiles one model call.
+///
+/// # Errors
+/// `UnknownField`, `UnknownOperator`, `InvalidArgs` (with the JSON path) and
+/// `Validation` for written values.
+pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<Plan> {
+    match op {
+        Op::FindMany | Op::FindFirst | Op::FindFirstOrThrow => {
+            let opts = ReadOpts {
+                list: true,
+                paging: true,
+                ordering: true,
+                projection: true,
+                distinct: true,
+                cursor: false,
+            };
+            let o = args_object(args, &allowed_keys(opts), "")?;
+            let mut q = read::build(cx, model, o, opts, "")?;
+            let shape = match op {
+                Op::FindMany => Shape::Many,
+                Op::FindFirst => Shape::First,
+                _ => not_found(model, "the where of findFirstOrThrow"),
+            };
+            if op != Op::FindMany {
+                q.limit = Some(1);
+            }
+            Ok(Plan::Rows {
+                rows: sql::select::rows(&q, false),
+                shape,
+            })
+        }
+        Op::FindUnique | Op::FindUniqueOrThrow => {
+            let opts = ReadOpts {
+                list: false,
+                projection: true,
+                ..ReadOpts::default()
+            };
+            let o = args_object(args, &allowed_keys(opts), "")?;
+            let w = o.and_then(|o| o.get("where"));
+            match w {
+                Some(Value::Object(wo)) if write::unique_target(model, wo).is_some() => {}
+                Some(Value::Object(wo)) => {
+                    let given: Vec<&str> = wo.keys().map(String::as_str).collect();
+                    return Err(Error::invalid_args(
+                        "where",
+                        format!(
+                            "findUnique needs equality on a unique field of {} ({}); got {}",
+                            model.name,
+                            write::unique_names(model),
+                            if given.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                format!("`{}`", given.join("`, `"))
+                            }
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(Error::invalid_args(
+                        "where",
+                        format!(
+                            "findUnique needs a where on a unique field of {}",
+                            model.name
+                        ),
+                    ));
+                }
+            }
+            // Validate field names first so an unknown key reports as such.
+            let q = read::build(cx, model, o, opts, "")?;
+            Ok(Plan::Rows {
+                rows: sql::select::rows(&q, false),
+                shape: if op == Op::FindUnique {
+                    Shape::First
+                } else {
+                    not_found(model, "the unique where of findUniqueOrThrow")
+                },
+            })
+        }
+        Op::FindManyAndCount => {
+            let opts = ReadOpts {
+                list: true,
+                paging: true,
+                ordering: true,
+                projection: true,
+                distinct: true,
+                cursor: false,
+            };
+            let o = args_object(args, &allowed_keys(opts), "")?;
+            let q = read::build(cx, model, o, opts, "")?;
+            let mut cq = q.clone();
+            cq.limit = None;
+            cq.offset = None;
+            Ok(Plan::RowsAndCount {
+                rows: sql::select::rows(&q, false),
+                count: sql::select::count(&cq),
+            })
+        }
+        Op::Count | Op::Exists => {
+            let opts = ReadOpts::default();
+            let o = args_object(args, &allowed_keys(opts), "")?;
+            let q = read::build(cx, model, o, opts, "")?;
+            Ok(if op == Op::Count {
+                Plan::Count(sql::select::count(&q))
+            } else {
+                Plan::Exists(sql::select::exists(&q))
+            })
+        }
+        Op::FindManyCursor => compile_cursor(cx, model, args),
+        Op::Create => {
+            let o = args_object(args, &["data", "select", "include"], "")?;
+            let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
+            let row = write::insert_row(cx, model, data, "data")?;
+            let ret = returning(cx, model, o)?;
+            Ok(rows_write(
+                ret.as_ref(),
+                |r| sql::write::insert(&model.table, &row, &Conflict::Fail, r),
+                Shape::First,
+            ))
+        }
+        Op::CreateMany => {
+            let o = args_object(args, &["data", "skipDuplicates"], "")?;
+            let Some(Value::Array(items)) = o.and_then(|o| o.get("data")) else {
+                return Err(Error::invalid_args("data", "expected an array of rows"));
+            };
+            let conflict = match o.and_then(|o| o.get("skipDuplicates")) {
+                Some(Value::Bool(true)) => Conflict::Ignore,
+                None | Some(Value::Bool(false)) | Some(Value::Null) => Conflict::Fail,
+                Some(_) => return Err(Error::invalid_args("skipDuplicates", "expected a boolean")),
+            };
+            let mut interner = Interner::default();
+            let mut stmts = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let row = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
+                stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
+            }
+            Ok(Plan::Exec(stmts))
+        }
+        Op::Update => {
+            let o = args_object(args, &["where", "data", "select", "include"], "")?;
+            let target = target(cx, model, o, true, true)?;
+            let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
+            let set = write::update_set(cx, model, data, "data")?;
+            if set.is_empty() {
+                return Err(Error::invalid_args("data", "nothing to update"));
+            }
+            let ret = returning(cx, model, o)?;
+            Ok(rows_write(
+                ret.as_ref(),
+                |r| sql::write::update(&model.table, &set, &target, r),
+                Shape::First,
+            ))
+        }
+        Op::UpdateMany => {
+            let o = args_object(args, &["where", "data", "all"], "")?;
+            let target = target(cx, model, o, false, true)?;
+            let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
+            let set = write::update_set(cx, model, data, "data")?;
+            if set.is_empty() {
+                return Err(Error::invalid_args("data", "nothing to update"));
+            }
+            Ok(Plan::Exec(vec![sql::write::update(
+                &model.table,
+                &set,
+                &target,
+                None,
+            )]))
+        }
+        Op::Upsert => compile_upsert(cx, model, args),
+        Op::UpsertMany => compile_upsert_many(cx, model, args),
+        Op::Delete | Op::Remove => {
+            let o = args_object(args, &["where", "select"], "")?;
+            let soft = op == Op::Remove && model.soft_delete.is_some();
+            let target = target(cx, model, o, true, soft)?;
+            let ret = returning(cx, model, o)?;
+            let shape = not_found(model, &format!("the where of {}", op.name()));
+            Ok(rows_write(
+                ret.as_ref(),
+                |r| {
+                    if soft {
+                        sql::write::update(&model.table, &soft_set(model, true), &target, r)
+                    } else {
+                        sql::write::delete(&model.table, &target, r)
+                    }
+                },
+                shape,
+            ))
+        }
+        Op::DeleteMany | Op::RemoveMany => {
+            let o = args_object(args, &["where", "all"], "")?;
+            let soft = op == Op::RemoveMany && model.soft_delete.is_some();
+            let target = target(cx, model, o, false, soft)?;
+            Ok(Plan::Exec(vec![if soft {
+                sql::write::update(&model.table, &soft_set(model, true), &target, None)
+            } else {
+                sql::write::delete(&model.table, &target, None)
+            }]))
+        }
+        Op::Restore => {
+            if model.soft_delete.is_none() {
+                return Err(Error::invalid_args(
+                    "",
+                    format!("restore needs @@softDelete on {}", model.name),
+                ));
+            }
+            let o = args_object(args, &["where", "select", "include", "all"], "")?;
+            let mut t = target(cx, model, o, false, false)?;
+            t.filter = t
+                .filter
+                .and(Filter::Not(Box::new(filter::live_filter(model))));
+            let ret = returning(cx, model, o)?;
+            Ok(rows_write(
+                ret.as_ref(),
+                |r| sql::write::update(&model.table, &soft_set(model, false), &t, r),
+                Shape::Many,
+            ))
+        }
+    }
+}
+
+fn soft_set(model: &Model, remove: bool) -> Vec<(String, SetExpr)> {
+    let mut set = Vec::new();
+    if let Some(sd) = model.soft_delete {
+        set.push((
+            model.field_by_id(sd.field).column.clone(),
+            SetExpr::Value(if remove {
+                SqlValue::Text(crate::codec::datetime::now())
+            } else {
+                SqlValue::Null
+            }),
+        ));
+    }
+    set
+}
+
+/// Shares the text of identical statements (bulk writes).
+#[derive(Default)]
+struct Interner(HashMap<Arc<str>, ()>);
+
+impl Interner {
+    fn stmt(&mut self, s: Stmt) -> Stmt {
+        if let Some((k, _)) = self.0.get_key_value(&s.sql) {
+            return Stmt {
+                sql: k.clone(),
+                params: s.params,
+            };
+        }
+        self.0.insert(s.sql.clone(), ());
+        s
+    }
+}
+
+/// The RETURNING projection of a single-row write (`None` for `select: false`).
+fn returning(
+    cx: &Cx<'_>,
+    model: &Model,
+    o: Option<&Map<String, Value>>,
+) -> Result<Option<ReadQuery>> {
+    let select = o.and_then(|o| o.get("select"));
+    if matches!(select, Some(Value::Bool(false))) {
+        if o.and_then(|o| o.get("include"))
+            .is_some_and(|v| !v.is_null())
+        {
+            return Err(Error::invalid_args(
+                "include",
+                "cannot include with select: false",
+            ));
+        }
+        return Ok(None);
+    }
+    let mut q = ReadQuery {
+        table: model.table.clone(),
+        cols: Vec::new(),
+        hidden: Vec::new(),
+        filter: Filter::True,
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        distinct: false,
+        includes: Vec::new(),
+        parent_link: None,
+    };
+    read::project(
+        cx,
+        model,
+        select,
+        o.and_then(|o| o.get("include")),
+        false,
+        "",
+        &mut q,
+    )?;
+    if q.cols.iter().any(|c| c.count.is_some()) {
+        return Err(Error::invalid_args(
+            "include._count",
+            "relation counts are available on reads, not on writes",
+        ));
+    }
+    Ok(Some(q))
+}
+
+fn rows_write(
+    ret: Option<&ReadQuery>,
+    stmt: impl FnOnce(Option<&ReadQuery>) -> Stmt,
+    shape: Shape,
+) -> Plan {
+    match ret {
+        Some(q) => {
+            let mut rows = sql::select::rows(q, false);
+            rows.stmt = stmt(Some(q));
+            Plan::Rows { rows, shape }
+        }
+        None => {
+            let rows = sql::RowsPlan {
+                stmt: stmt(None),
+                cols: Vec::new(),
+                hidden: 0,
+                includes: Vec::new(),
+            };
+            Plan::Rows {
+                rows,
+                shape: Shape::Null,
+            }
+        }
+    }
+}
+
+/// The rows an UPDATE/DELETE touches; rejects an empty `where` unless
+/// `all: true` (bulk) — single-row writes always need one.
+fn target(
+    cx: &Cx<'_>,
+    model: &Model,
+    o: Option<&Map<String, Value>>,
+    single: bool,
+    live_only: bool,
+) -> Result<Target> {
+    let w = o.and_then(|o| o.get("where")).unwrap_or(&Value::Null);
+    let all = match o.and_then(|o| o.get("all")) {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => return Err(Error::invalid_args("all", "expected true or false")),
+    };
+    let empty = match w {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    };
+    if empty && (single || !all) {
+        return Err(Error::invalid_args(
+            "where",
+            if single {
+                format!(
+                    "a non-empty where is required to pick the {} row",
+                    model.name
+                )
+            } else {
+                format!(
+                    "a non-empty where is required; pass \"all\": true to affect every {} row",
+                    model.name
+                )
+            },
+        ));
+    }
+    let mut filter = filter::parse_where(cx, model, w, "where")?;
+    if live_only {
+        filter = filter.and(filter::live_filter(model));
+    }
+    Ok(Target {
+        filter,
+        single: single.then(|| {
+            model
+                .single_pk()
+                .map_or_else(|| "rowid".to_string(), |f| f.column.clone())
+        }),
+    })
+}
+
+fn compile_cursor(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
+    let opts = ReadOpts {
+        list: true,
+        paging: false,
+        ordering: true,
+        projection: true,
+        distinct: false,
+        cursor: true,
+    };
+    let mut keys = allowed_keys(opts);
+    keys.push("limit");
+    let o = args_object(args, &keys, "")?;
+    let mut q = read::build(cx, model, o, opts, "")?;
+    let limit = match o.and_then(|o| o.get("limit")) {
+        None | Some(Value::Null) => DEFAULT_CURSOR_LIMIT,
+        Some(v) => match v.as_i64() {
+            Some(n) if n > 0 => n,
+            _ => return Err(Error::invalid_args("limit", "expected a positive integer")),
+        },
+    };
+    if model.primary_key.is_empty() {
+        return Err(Error::invalid_args(
+            "",
+            format!("findManyCursor needs a primary key on {}", model.name),
+        ));
+    }
+    for id in &model.primary_key {
+        let f = model.field_by_id(*id);
+        if !q.order.iter().any(|o| o.column == f.column) {
+            q.order.push(Order {
+                field: f.name.clone(),
+                column: f.column.clone(),
+                desc: false,
+                nulls: None,
+                nullable: false,
+                related: None,
+            });
+        }
+    }
+    if let Some(o) = q.order.iter().find(|o| o.related.is_some()) {
+        return Err(Error::invalid_args(
+            format!("orderBy.{}", o.field),
+            "findManyCursor orders by the model's own columns only",
+        ));
+    }
+    let spec = cursor::CursorSpec::new(&model.name, &q.order);
+    let mut order_idx = Vec::with_capacity(q.order.len());
+    for o in &q.order {
+        let i = match q.hidden.iter().position(|h| h == &o.column) {
+            Some(i) => i,
+            None => {
+                q.hidden.push(o.column.clone());
+                q.hidden.len() - 1
+            }
+        };
+        order_idx.push(i);
+    }
+    match o.and_then(|o| o.get("cursor")) {
+        None | Some(Value::Null) => {}
+        Some(Value::String(token)) => {
+            let values = spec.open(token, q.order.len())?;
+            q.filter = q.filter.and(cursor::keyset(&q.order, &values));
+        }
+        Some(_) => return Err(Error::invalid_args("cursor", "expected a cursor string")),
+    }
+    q.limit = Some(limit + 1);
+    Ok(Plan::Cursor {
+        rows: sql::select::rows(&q, true),
+        limit: limit as usize,
+        order: order_idx,
+        spec,
+    })
+}
+
+fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
+    let o = args_object(
+        args,
+        &["where", "create", "update", "select", "include"],
+        "",
+    )?;
+    let Some(Value::Object(w)) = o.and_then(|o| o.get("where")) else {
+        return Err(Error::invalid_args(
+            "where",
+            "upsert needs a where on a unique field",
+        ));
+    };
+    for k in w.keys() {
+        if model.field(k).is_none() {
+            return Err(Error::UnknownField {
+                model: model.name.clone(),
+                field: k.clone(),
+                path: format!("where.{k}"),
+            });
+        }
+    }
+    let Some(fields) = write::unique_target(model, w) else {
+        return Err(Error::invalid_args(
+            "where",
+            format!(
+                "upsert needs equality on a unique field of {} ({})",
+                model.name,
+                write::unique_names(model)
+            ),
+        ));
+    };
+    let mut create = match o.and_then(|o| o.get("create")) {
+        Some(Value::Object(c)) => c.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err(Error::invalid_args("create", "expected a data object")),
+    };
+    for f in &fields {
+        if !create.contains_key(&f.name) {
+            let v = match w.get(&f.name) {
+                Some(Value::Object(eq)) => eq.get("equals").cloned().unwrap_or(Value::Null),
+                Some(v) => v.clone(),
+                None => Value::Null,
+            };
+            create.insert(f.name.clone(), v);
+        }
+    }
+    let row = write::insert_row(cx, model, &Value::Object(create), "create")?;
+    let update = match o.and_then(|o| o.get("update")) {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(v) => v.clone(),
+    };
+    let set = write::update_set(cx, model, &update, "update")?;
+    let ids: Vec<_> = fields.iter().map(|f| f.id).collect();
+    let conflict = Conflict::Update {
+        target: fields.iter().map(|f| f.column.clone()).collect(),
+        target_where: crate::ddl::unique_index_predicate(cx.schema, model, &ids),
+        set,
+    };
+    let ret = returning(cx, model, o)?;
+    Ok(rows_write(
+        ret.as_ref(),
+        |r| sql::write::insert(&model.table, &row, &conflict, r),
+        Shape::First,
+    ))
+}
+
+fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
+    let o = args_object(args, &["data", "conflictTarget", "update"], "")?;
+    let Some(Value::Array(items)) = o.and_then(|o| o.get("data")) else {
+        return Err(Error::invalid_args("data", "expected an array of rows"));
+    };
+    let Some(Value::Array(tv)) = o.and_then(|o| o.get("conflictTarget")) else {
+        return Err(Error::invalid_args(
+            "conflictTarget",
+            "expected an array of unique field names",
+        ));
+    };
+    let mut target = Vec::new();
+    let mut target_ids = Vec::new();
+    for (i, t) in tv.iter().enumerate() {
+        let p = format!("conflictTarget[{i}]");
+        let Some(name) = t.as_str() else {
+            return Err(Error::invalid_args(p, "expected a field name"));
+        };
+        let Some(f) = model.field(name).filter(|f| f.is_column()) else {
+            return Err(Error::UnknownField {
+                model: model.name.clone(),
+                field: name.to_string(),
+                path: p,
+            });
+        };
+        target.push(f.column.clone());
+        target_ids.push(f.id);
+    }
+    let target_where = crate::ddl::unique_index_predicate(cx.schema, model, &target_ids);
+    if target.is_empty() {
+        return Err(Error::invalid_args(
+            "conflictTarget",
+            "needs at least one field",
+        ));
+    }
+    enum Upd {
+        Excluded(Option<Vec<String>>),
+        Set(Vec<(String, SetExpr)>),
+    }
+    let upd = match o.and_then(|o| o.get("update")) {
+        None | Some(Value::Null) => Upd::Excluded(None),
+        Some(Value::Array(names)) => {
+            let mut cols = Vec::new();
+            for (i, n) in names.iter().enumerate() {
+                let p = format!("update[{i}]");
+                let Some(f) = n
+                    .as_str()
+                    .and_then(|n| model.field(n))
+                    .filter(|f| f.is_column())
+                else {
+                    return Err(Error::UnknownField {
+                        model: model.name.clone(),
+                        field: n.as_str().unwrap_or_default().to_string(),
+                        path: p,
+                    });
+                };
+                cols.push(f.column.clone());
+            }
+            Upd::Excluded(Some(cols))
+        }
+        Some(v @ Value::Object(_)) => Upd::Set(write::update_set(cx, model, v, "update")?),
+        Some(_) => {
+            return Err(Error::invalid_args(
+                "update",
+                "expected an array of field names or a data object",
+            ));
+        }
+    };
+    let mut interner = Interner::default();
+    let mut stmts = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let row: InsertRow = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
+        let set = match &upd {
+            Upd::Set(s) => s.clone(),
+            Upd::Excluded(cols) => {
+                let cols: Vec<String> = match cols {
+                    Some(c) => c.clone(),
+                    None => match item {
+                        Value::Object(m) => write::data_columns(model, m),
+                        _ => Vec::new(),
+                    },
+                };
+                cols.into_iter()
+                    .filter(|c| !target.contains(c))
+                    .map(|c| (c, SetExpr::Excluded))
+                    .collect()
+            }
+        };
+        let conflict = Conflict::Update {
+            target: target.clone(),
+            target_where: target_where.clone(),
+            set,
+        };
+        stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
+    }
+    Ok(Plan::Exec(stmts))
+}
