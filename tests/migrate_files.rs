@@ -582,3 +582,57 @@ model pageViews {{
     assert!(main.verify().await.unwrap().is_clean());
     assert!(an.verify().await.unwrap().is_clean());
 }
+
+#[tokio::test]
+async fn readme_backfill_slugs_through_model_methods() {
+    let db = Db::new();
+    let dir = db.migrations();
+    let v1 = "model posts {\n  id    Integer @id\n  title Text\n}";
+    let v2 = "model posts {\n  id    Integer @id\n  title Text\n  slug  Text?\n}";
+    let c1 = db.open(v1).await;
+    c1.migrator(&dir).create("initial").await.unwrap();
+    c1.migrator(&dir).apply().await.unwrap();
+    c1.model("posts")
+        .create_many(json!({"data": [{"title": "Hello World"}, {"title": "Second Post"}]}))
+        .await
+        .unwrap();
+
+    let c2 = db.open(v2).await;
+    let file = c2.migrator(&dir).create("add-slug").await.unwrap().unwrap();
+    let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+    // Named after the file so it runs right after it.
+    let m = c2
+        .migrator(&dir)
+        .register(&format!("{stem}_backfill-slugs"), |db| async move {
+            let posts = db
+                .model("posts")
+                .find_many(json!({"where": {"slug": null}}))
+                .await?;
+            for post in posts.as_array().into_iter().flatten() {
+                let slug = post["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .replace(' ', "-");
+                db.model("posts")
+                    .update(json!({"where": {"id": post["id"]}, "data": {"slug": slug}}))
+                    .await?;
+            }
+            Ok(())
+        });
+    let applied = m.apply().await.unwrap();
+    assert_eq!(
+        applied,
+        vec![stem.clone(), format!("{stem}_backfill-slugs")]
+    );
+    let rows = c2
+        .model("posts")
+        .find_many(json!({"orderBy": {"id": "asc"}, "select": {"slug": true}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        json!([{"slug": "hello-world"}, {"slug": "second-post"}])
+    );
+    assert!(m.verify().await.unwrap().is_clean());
+}
