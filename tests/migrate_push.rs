@@ -793,3 +793,58 @@ model active_users {
     assert_clean(&c, &db.migrations()).await;
     db.assert_sound();
 }
+
+#[tokio::test]
+async fn rebuilding_self_and_many_to_many_referenced_tables_keeps_links() {
+    let v1 = r#"
+model users {
+  id        Integer @id
+  name      Text
+  manager   users?  @relation("managers", fields: [managerId], references: [id], onDelete: SetNull)
+  managerId Integer?
+  reports   users[] @relation("managers")
+  tags      tags[]
+}
+model tags {
+  name  Text    @id
+  users users[]
+}
+"#;
+    let db = Db::new();
+    db.open_pushed(v1).await;
+    let join: String = db
+        .rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestone%' ESCAPE '\\'")
+        .remove(0)
+        .remove(0);
+    db.exec(&format!(
+        "INSERT INTO users VALUES (1, 'boss', NULL), (2, 'dev', 1);\
+         INSERT INTO tags VALUES ('rust');\
+         INSERT INTO \"{join}\" (\"A\", \"B\") VALUES ('rust', 2);"
+    ));
+    let before = db.rows(&format!("SELECT * FROM \"{join}\""));
+    let v2 = v1.replace(
+        "  name      Text\n",
+        "  name      Text    @default(\"?\")\n",
+    );
+    let c = db.open(&v2).await;
+    let report = c.push().await.unwrap();
+    assert!(matches!(
+        &report.changes("main")[0],
+        Change::RebuildTable { table, .. } if table == "users"
+    ));
+    assert_eq!(
+        db.rows("SELECT id, name, managerId FROM users ORDER BY id"),
+        r(&[&["1", "boss", "NULL"], &["2", "dev", "1"]])
+    );
+    assert_eq!(db.rows(&format!("SELECT * FROM \"{join}\"")), before);
+    // Self reference and join table still enforce and cascade.
+    db.conn()
+        .execute_batch("PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 1;")
+        .unwrap();
+    assert_eq!(db.rows("SELECT managerId FROM users"), r(&[&["NULL"]]));
+    db.conn()
+        .execute_batch("PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 2;")
+        .unwrap();
+    assert!(db.rows(&format!("SELECT * FROM \"{join}\"")).is_empty());
+    assert_clean(&c, &db.migrations()).await;
+}

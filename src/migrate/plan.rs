@@ -102,8 +102,8 @@ impl Plan {
 /// taken as already applied and skipped).
 ///
 /// # Errors
-/// [`Error::InvalidArgs`] for a rename whose names exist on neither side;
-/// SQLite errors simulating a rename.
+/// [`Error::InvalidArgs`] for a rename whose names exist on neither side or
+/// whose new name is not in the schema; SQLite errors simulating a rename.
 pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Plan> {
     let mut statements = Vec::new();
     let mut changes = Vec::new();
@@ -129,6 +129,13 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
                         return Err(Error::invalid_args(
                             "renames",
                             format!("rename of table `{from}` to `{to}`: neither table exists"),
+                        ));
+                    } else if !target.tables.contains_key(to) {
+                        return Err(Error::invalid_args(
+                            "renames",
+                            format!(
+                                "rename of table `{from}` to `{to}`: the schema has no table `{to}`"
+                            ),
                         ));
                     }
                 }
@@ -170,6 +177,13 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
                             "renames",
                             format!(
                                 "rename of column `{table}.{from}` to `{to}`: neither column exists"
+                            ),
+                        ));
+                    } else if !wanted {
+                        return Err(Error::invalid_args(
+                            "renames",
+                            format!(
+                                "rename of column `{table}.{from}` to `{to}`: the schema has no column `{table}.{to}`"
                             ),
                         ));
                     }
