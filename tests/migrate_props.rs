@@ -120,6 +120,7 @@ async fn walk(versions: Vec<Version>) {
             // push is refused and nothing changes; stay on the old version.
             Err(litestone::Error::Validation { rule, .. }) if rule == "check" => {
                 assert_eq!(db.image(), image, "a refused push changes nothing");
+                client.close().await.unwrap();
                 continue;
             }
             Err(e) => panic!("push to\n{}\nfailed: {e}", v.schema()),
@@ -158,7 +159,7 @@ async fn walk(versions: Vec<Version>) {
             db.exec(&sql);
         }
         rows += 2;
-        drop(client);
+        client.close().await.unwrap();
         prev = Some(v);
     }
 }
