@@ -135,11 +135,19 @@ fn push_column_loss(
 /// `destructive`, naming the first loss in `model`/`field` and every loss in
 /// the message.
 pub fn destructive_error(losses: &[DataLoss]) -> Error {
-    let first = &losses[0];
+    let (table, column) = losses
+        .first()
+        .map(|l| {
+            (
+                l.table.clone(),
+                l.column.clone().unwrap_or_else(|| "*".to_string()),
+            )
+        })
+        .unwrap_or_default();
     let all: Vec<String> = losses.iter().map(ToString::to_string).collect();
     Error::validation(
-        first.table.clone(),
-        first.column.clone().unwrap_or_else(|| "*".to_string()),
+        table,
+        column,
         "destructive",
         format!(
             "the migration would delete data: {}; declare a rename if this is one, or allow destructive changes",

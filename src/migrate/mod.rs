@@ -81,6 +81,9 @@
 //!   Rust migration), checksum = SHA-256 of the file (`rust` for Rust
 //!   migrations). An applied file whose checksum changed is
 //!   [`MigrationState::Modified`] in `status` and `verify` and is not re-run.
+//!   Pending migrations run in name order even when older than applied ones
+//!   (a file merged from another branch); a recorded name with no file or
+//!   registration is [`MigrationState::Missing`].
 //! - **Rust data migrations** ([`Migrator::register`], the README's JS
 //!   migrations) are ordered with the SQL files by name, so name them like
 //!   files (`20240101000001_backfill-slugs`). Each receives the [`Client`]
