@@ -288,11 +288,11 @@ impl Migrator {
             .into_iter()
             .map(|a| a.name)
             .collect();
-        let pending: Vec<String> = self
+        let pending: Vec<(String, String)> = self
             .entries()?
             .into_iter()
             .filter_map(|e| match e {
-                Entry::Sql(f) if !applied.contains(&f.name) => Some(f.sql),
+                Entry::Sql(f) if !applied.contains(&f.name) => Some((f.name, f.sql)),
                 _ => None,
             })
             .collect();
@@ -305,10 +305,12 @@ impl Migrator {
                 live
             } else {
                 let scratch = introspect::replay(&live)?;
-                for sql in &pending {
+                for (name, sql) in &pending {
                     scratch.execute_batch(sql).map_err(|e| Error::Sqlite {
                         code: None,
-                        message: format!("a pending migration does not apply: {e}"),
+                        message: format!(
+                            "pending migration `{name}` does not apply to the current schema: {e}"
+                        ),
                     })?;
                 }
                 introspect::introspect(&scratch, &ignore)?
