@@ -636,3 +636,31 @@ async fn readme_backfill_slugs_through_model_methods() {
     );
     assert!(m.verify().await.unwrap().is_clean());
 }
+
+#[tokio::test]
+async fn a_pushed_database_adopts_file_migrations_with_mark_applied() {
+    let db = Db::new();
+    let dir = db.migrations();
+    let c = db.open_pushed(V1).await;
+    db.exec("INSERT INTO users (id, email) VALUES (1, 'a@x.io')");
+    // Write the initial migration from an empty database, as a project
+    // adopting migrations would.
+    let empty = Db::new();
+    let text = empty
+        .open(V1)
+        .await
+        .migrator(empty.migrations())
+        .dry_run("initial")
+        .await
+        .unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("20240101000000_initial.sql"), text).unwrap();
+    let m = c.migrator(&dir);
+    assert!(m.mark_applied("nope").await.unwrap_err().kind() == ErrorKind::InvalidArgs);
+    m.mark_applied("20240101000000_initial").await.unwrap();
+    m.mark_applied("20240101000000_initial").await.unwrap();
+    assert!(m.apply().await.unwrap().is_empty());
+    assert_eq!(m.status().await.unwrap()[0].state, MigrationState::Applied);
+    assert!(m.verify().await.unwrap().is_clean());
+    assert_eq!(db.rows("SELECT count(*) FROM users"), r(&[&["1"]]));
+}

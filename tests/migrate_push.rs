@@ -610,6 +610,26 @@ async fn adding_fts_backfills_existing_rows() {
     // FTS5's own check of the index against the content table.
     db.exec("INSERT INTO posts_fts(posts_fts) VALUES ('integrity-check')");
 
+    // Changing the indexed fields recreates and refills the FTS table.
+    let v4 = "model posts {\n id Integer @id\n title Text @default(\"untitled\")\n body Text\n @@fts([body])\n}";
+    let c = db.open(v4).await;
+    let report = c.push().await.unwrap();
+    let changes = report.changes("main");
+    assert!(
+        changes.contains(&Change::DropVirtualTable {
+            table: "posts_fts".into()
+        }) && changes.contains(&Change::CreateVirtualTable {
+            table: "posts_fts".into()
+        }),
+        "{changes:?}"
+    );
+    assert_eq!(search("five"), r(&[&["5"]]));
+    assert!(search("bye").is_empty(), "titles are no longer indexed");
+    db.exec("INSERT INTO posts (id, body) VALUES (6, 'five again')");
+    assert_eq!(search("five"), r(&[&["5"], &["6"]]));
+    db.exec("DELETE FROM posts WHERE id = 6");
+    assert_clean(&c, &db.migrations()).await;
+
     // Removing @@fts drops the table and its triggers; rows stay.
     let c = db.open(v1).await;
     c.push().await.unwrap();

@@ -488,6 +488,43 @@ impl Migrator {
         Ok(done)
     }
 
+    /// Records migration `name` (a file or a registered Rust migration) as
+    /// applied without running it: for adopting file-based migrations on a
+    /// database that already has their effect (created by `push`, or
+    /// migrated by hand). A migration already recorded is left as is.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] when no file or registration has that name or
+    /// the directory cannot be read; SQLite errors.
+    ///
+    /// # Cancel safety
+    /// The record is written whole or not at all.
+    pub async fn mark_applied(&self, name: &str) -> Result<()> {
+        let checksum = self
+            .entries()?
+            .into_iter()
+            .find(|e| e.name() == name)
+            .map(|e| match e {
+                Entry::Sql(f) => f.checksum,
+                Entry::Rust(..) => "rust".to_string(),
+            })
+            .ok_or_else(|| {
+                Error::invalid_args("migrations", format!("no migration is named `{name}`"))
+            })?;
+        let name = name.to_string();
+        self.on_writer(move |conn| {
+            engine::envelope(conn, |conn| {
+                history::ensure(conn)?;
+                if history::is_applied(conn, &name)? {
+                    return Ok((false, ()));
+                }
+                history::record(conn, &name, &checksum)?;
+                Ok((true, ()))
+            })
+        })
+        .await
+    }
+
     /// Every migration known to the directory, the registrations or the
     /// history table, in name order, with its state.
     ///

@@ -83,7 +83,9 @@
 //!   [`MigrationState::Modified`] in `status` and `verify` and is not re-run.
 //!   Pending migrations run in name order even when older than applied ones
 //!   (a file merged from another branch); a recorded name with no file or
-//!   registration is [`MigrationState::Missing`].
+//!   registration is [`MigrationState::Missing`]. [`Migrator::mark_applied`]
+//!   records a migration without running it (adopting files on a database
+//!   built by push).
 //! - **Rust data migrations** ([`Migrator::register`], the README's JS
 //!   migrations) are ordered with the SQL files by name, so name them like
 //!   files (`20240101000001_backfill-slugs`). Each receives the [`Client`]
