@@ -108,7 +108,7 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema> {
             file: path.display().to_string(),
             line: 0,
             column: 0,
-            message: format!("cannot read schema file: {e}"),
+            message: format!("cannot read schema file: {}", io_reason(&e)),
             snippet: String::new(),
         }])
     })?;
@@ -185,7 +185,11 @@ impl Loader {
                 Err(e) => {
                     self.diags.push(Diag::new(
                         imp.path.span,
-                        format!("cannot read imported file `{}`: {e}", imp.path.name),
+                        format!(
+                            "cannot read imported file `{}`: {}",
+                            imp.path.name,
+                            io_reason(&e)
+                        ),
                     ));
                     continue;
                 }
@@ -203,7 +207,11 @@ impl Loader {
                 }
                 Err(e) => self.diags.push(Diag::new(
                     imp.path.span,
-                    format!("cannot read imported file `{}`: {e}", imp.path.name),
+                    format!(
+                        "cannot read imported file `{}`: {}",
+                        imp.path.name,
+                        io_reason(&e)
+                    ),
                 )),
             }
         }
@@ -225,5 +233,14 @@ impl Loader {
         } else {
             Err(Error::schema(sources.render_all(diags)))
         }
+    }
+}
+
+/// A platform-independent reason for the common I/O failures.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "file not found".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
     }
 }

@@ -537,12 +537,38 @@ fn back_relation(
                     None
                 }
                 _ => {
+                    // A relation back exists under another name: say so.
+                    let named_back: Vec<String> = infos
+                        .iter()
+                        .filter(|i| {
+                            i.model == me.target
+                                && i.target == me.model
+                                && !is_me(i)
+                                && i.name != me.name
+                        })
+                        .map(|i| match &i.name {
+                            Some(n) => format!("`{n}`"),
+                            None => "no name".to_string(),
+                        })
+                        .collect();
+                    let hint = if named_back.is_empty() {
+                        format!(
+                            "add `@relation(fields: [...], references: [...])` on one side{}",
+                            if me.name.is_some() {
+                                " with the same relation name"
+                            } else {
+                                ""
+                            }
+                        )
+                    } else {
+                        format!(
+                            "the relations back on `{tname}` have {} — use the same `@relation(\"name\")` on both sides",
+                            named_back.join(", ")
+                        )
+                    };
                     cx.error(
                         r.span,
-                        format!(
-                            "relation `{fname}` has no matching relation on `{tname}`: add `@relation(fields: [...], references: [...])` on one side{}",
-                            if me.name.is_some() { " with the same relation name" } else { "" }
-                        ),
+                        format!("relation `{fname}` has no matching relation on `{tname}`: {hint}"),
                     );
                     None
                 }
