@@ -123,7 +123,8 @@ async fn main() -> litestone::Result<()> {
     let mut cursor = serde_json::Value::Null;
     let mut page_no = 0;
     loop {
-        let mut args = json!({"limit": 5, "orderBy": {"id": "asc"}, "select": {"id": true, "email": true}});
+        let mut args =
+            json!({"limit": 5, "orderBy": {"id": "asc"}, "select": {"id": true, "email": true}});
         if !cursor.is_null() {
             args["cursor"] = cursor.clone();
         }
@@ -154,7 +155,10 @@ async fn main() -> litestone::Result<()> {
             Ok((acct, user))
         })
         .await?;
-    println!("transaction committed: account {} user {}", acct["id"], user["email"]);
+    println!(
+        "transaction committed: account {} user {}",
+        acct["id"], user["email"]
+    );
 
     let failed: litestone::Result<()> = db
         .transaction(|tx| async move {
