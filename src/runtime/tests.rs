@@ -348,3 +348,57 @@ async fn when_an_actor_thread_dies_pending_and_later_calls_get_closed() {
     // close() still returns (nothing left to stop).
     rt.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_makes_callers_wait_and_batches_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = open_file(&dir).await;
+    with_table(&rt).await;
+    let commits = Arc::new(AtomicUsize::new(0));
+    let hook = commits.clone();
+    rt.exclusive(move |c| {
+        c.commit_hook(Some(move || {
+            hook.fetch_add(1, Ordering::SeqCst);
+            false
+        }))?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let (go_tx, go) = std::sync::mpsc::channel::<()>();
+    let blocker = {
+        let rt = rt.clone();
+        tokio::spawn(async move {
+            rt.exclusive(move |_| {
+                let _ = go.recv();
+                Ok(())
+            })
+            .await
+        })
+    };
+    // Three times the queue's capacity: the surplus waits to enqueue.
+    let n = 3 * super::QUEUE_CAP;
+    let mut writes = Vec::with_capacity(n);
+    for i in 0..n {
+        let rt = rt.clone();
+        let v = i64::try_from(i).unwrap();
+        writes.push(tokio::spawn(async move {
+            rt.write(move |c| Ok(c.execute("INSERT INTO t VALUES (?1)", [v])?))
+                .await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    go_tx.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    for w in writes {
+        assert_eq!(w.await.unwrap().unwrap(), 1);
+    }
+    assert_eq!(count(&rt).await, i64::try_from(n).unwrap());
+    let commits = commits.load(Ordering::SeqCst);
+    assert!(
+        commits >= n.div_ceil(super::writer::MAX_BATCH),
+        "batches are capped at MAX_BATCH: {commits} commits"
+    );
+    assert!(commits < n, "queued writes were grouped: {commits} commits");
+    rt.close().await.unwrap();
+}
