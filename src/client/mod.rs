@@ -9,6 +9,7 @@ mod events;
 mod lock;
 pub(crate) mod migrate;
 mod model;
+mod stream;
 mod tx;
 mod utils;
 
@@ -21,6 +22,7 @@ pub use builder::ClientBuilder;
 pub use events::{QueryEvent, TapHandle};
 pub use lock::{LockGuard, LockOptions};
 pub use model::Model;
+pub use stream::RowStream;
 pub use tx::TxOptions;
 pub use utils::{
     BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, ColumnInfo, ForeignKeyInfo,
