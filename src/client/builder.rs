@@ -65,7 +65,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Applies `PRAGMA name = value` on every connection, after the defaults.
+    /// Applies `PRAGMA name = value` on every connection, after the defaults
+    /// (database-level pragmas such as `journal_mode`, `page_size` or
+    /// `user_version` on the writer only). Names and values are checked so
+    /// that they cannot carry a second statement.
     pub fn pragma(mut self, name: &str, value: &str) -> Self {
         self.pragmas.push((name.to_string(), value.to_string()));
         self

@@ -178,10 +178,16 @@ impl Runtime {
         threads.push(spawn("litestone-writer".into(), move || {
             writer::run(writer_conn, wq)
         })?);
+        let turn = Arc::new(Mutex::new(()));
         for (i, conn) in reader_conns.into_iter().enumerate() {
-            let (q, l, s) = (readers.shared.clone(), live.clone(), setup.clone());
+            let (q, l, s, t) = (
+                readers.shared.clone(),
+                live.clone(),
+                setup.clone(),
+                turn.clone(),
+            );
             threads.push(spawn(format!("litestone-reader-{i}"), move || {
-                reader::run(conn, q, l, s)
+                reader::run(conn, q, l, s, t)
             })?);
         }
         Ok(Runtime {
