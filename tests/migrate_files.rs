@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use litestone::ErrorKind;
 use litestone::migrate::{MigrationState, Rename};
 use migrate_support::{Db, r};
+use serde_json::json;
 
 const V1: &str = r#"
 enum Role { admin member }
@@ -280,21 +281,34 @@ async fn rust_migrations_run_in_order_with_sql_files_once() {
     .unwrap();
     let c = db.open("").await;
     let log = Arc::new(Mutex::new(Vec::<String>::new()));
-    let path = db.path.clone();
     let l2 = log.clone();
+    // The README's JS migration, in Rust: receives the client.
     let m = c
         .migrator(&dir)
-        .register("20240101000001_backfill-slugs", move |_client| {
-            let path = path.clone();
+        .register("20240101000001_backfill-slugs", move |client| {
             let log = l2.clone();
             async move {
                 // Runs after the posts file and before the unique index.
-                let conn = rusqlite::Connection::open(&path).unwrap();
-                conn.execute(
-                    "UPDATE posts SET slug = lower(replace(title, ' ', '-'))",
-                    [],
-                )
-                .unwrap();
+                let posts = client
+                    .sql("SELECT id, title FROM posts WHERE slug IS NULL", json!([]))
+                    .await?;
+                client
+                    .transaction(async move |tx| {
+                        for p in posts.as_array().into_iter().flatten() {
+                            let slug = p["title"]
+                                .as_str()
+                                .unwrap_or("")
+                                .to_lowercase()
+                                .replace(' ', "-");
+                            tx.sql(
+                                "UPDATE posts SET slug = ?1 WHERE id = ?2",
+                                json!([slug, p["id"]]),
+                            )
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
                 log.lock().unwrap().push("backfill".into());
                 Ok(())
             }
@@ -347,19 +361,36 @@ async fn rust_migrations_run_in_order_with_sql_files_once() {
 /// does nothing unless the parent set the environment.
 #[tokio::test]
 async fn concurrent_apply_child() {
-    let (Ok(db), Ok(dir)) = (
-        std::env::var("LITESTONE_TEST_CHILD_DB"),
-        std::env::var("LITESTONE_TEST_CHILD_DIR"),
-    ) else {
+    let Ok(db) = std::env::var("LITESTONE_TEST_CHILD_DB") else {
         return;
     };
+    let schema = std::env::var("LITESTONE_TEST_CHILD_SCHEMA").unwrap_or_default();
     let c = litestone::Client::builder()
-        .schema("")
+        .schema(&schema)
         .db_path(&db)
+        .auto_migrate(!schema.is_empty())
         .open()
         .await
         .unwrap();
-    for name in c.migrator(&dir).apply().await.unwrap() {
+    let Ok(dir) = std::env::var("LITESTONE_TEST_CHILD_DIR") else {
+        return;
+    };
+    let path = db.clone();
+    let m = c
+        .migrator(&dir)
+        .register("20240101000001b_rust", move |_client| {
+            let path = path.clone();
+            async move {
+                // Slow enough for the other process to queue behind the lock.
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let conn = rusqlite::Connection::open(&path).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(5))
+                    .unwrap();
+                conn.execute("INSERT INTO t (v) VALUES (-1)", []).unwrap();
+                Ok(())
+            }
+        });
+    for name in m.apply().await.unwrap() {
         println!("APPLIED:{name}");
     }
 }
@@ -384,7 +415,7 @@ async fn concurrent_apply_from_two_processes() {
     .unwrap();
     std::fs::write(
         dir.join("20240101000002_more.sql"),
-        "INSERT INTO t (v) SELECT v FROM t WHERE v <= 10;\n",
+        "INSERT INTO t (v) SELECT v FROM t WHERE v BETWEEN 1 AND 10;\n",
     )
     .unwrap();
     let exe = std::env::current_exe().unwrap();
@@ -427,13 +458,209 @@ async fn concurrent_apply_from_two_processes() {
         vec![
             "20240101000000_t",
             "20240101000001_fill",
+            "20240101000001b_rust",
             "20240101000002_more"
         ],
         "each migration applied by exactly one process"
     );
-    assert_eq!(db.rows("SELECT count(*) FROM t"), r(&[&["50010"]]));
+    assert_eq!(db.rows("SELECT count(*) FROM t"), r(&[&["50011"]]));
+    assert_eq!(
+        db.rows("SELECT count(*) FROM t WHERE v = -1"),
+        r(&[&["1"]]),
+        "the Rust migration ran once"
+    );
     assert_eq!(
         db.rows("SELECT count(*) FROM _litestone_migrations"),
-        r(&[&["3"]])
+        r(&[&["4"]])
     );
+}
+
+#[tokio::test]
+async fn concurrent_auto_migrate_from_two_processes() {
+    let db = Db::new();
+    db.exec("PRAGMA journal_mode = WAL");
+    let v1 = "model items {\n id Integer @id\n name Text\n}";
+    db.open_pushed(v1).await;
+    db.exec("INSERT INTO items VALUES (1, 'a'), (2, 'b')");
+    // Both open with a schema that needs a rebuild; the second waits for the
+    // first's transaction, re-reads the live schema and finds nothing to do.
+    let v2 = "model items {\n id Integer @id\n name Text @default(\"x\")\n tags Text[] @default([])\n @@index([name])\n}";
+    let exe = std::env::current_exe().unwrap();
+    let spawn = || {
+        std::process::Command::new(&exe)
+            .args([
+                "concurrent_apply_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("LITESTONE_TEST_CHILD_DB", db.path_str())
+            .env("LITESTONE_TEST_CHILD_SCHEMA", v2)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children = [spawn(), spawn()];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "child failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        db.rows("SELECT id, name, tags FROM items ORDER BY id"),
+        r(&[&["1", "a", "[]"], &["2", "b", "[]"]])
+    );
+    let c = db.open(v2).await;
+    assert!(
+        c.migrator(db.migrations())
+            .verify()
+            .await
+            .unwrap()
+            .is_clean()
+    );
+    db.assert_sound();
+}
+
+#[tokio::test]
+async fn each_database_block_has_its_own_migrations_and_history() {
+    let db = Db::new();
+    let analytics = db.dir.path().join("analytics.db");
+    let schema = format!(
+        r#"
+database main      {{ path "{}" }}
+database analytics {{ path "{}" }}
+model users {{
+  id Integer @id
+}}
+model pageViews {{
+  id       Integer @id
+  path     Text
+  duration Integer @default(0)
+  @@db(analytics)
+}}
+"#,
+        db.path_str(),
+        analytics.display()
+    );
+    let c = litestone::Client::builder()
+        .schema(&schema)
+        .open()
+        .await
+        .unwrap();
+    let main_dir = db.dir.path().join("migrations/main");
+    let an_dir = db.dir.path().join("migrations/analytics");
+    let main = c.migrator(&main_dir);
+    let an = c.migrator(&an_dir).database("analytics");
+    let f1 = main.create("init").await.unwrap().unwrap();
+    let f2 = an.create("init").await.unwrap().unwrap();
+    let t1 = std::fs::read_to_string(f1).unwrap();
+    let t2 = std::fs::read_to_string(f2).unwrap();
+    assert!(
+        t1.contains("\"users\"") && !t1.contains("pageViews"),
+        "{t1}"
+    );
+    assert!(
+        t2.contains("\"pageViews\"") && !t2.contains("\"users\""),
+        "{t2}"
+    );
+    assert_eq!(main.apply().await.unwrap().len(), 1);
+    assert_eq!(an.apply().await.unwrap().len(), 1);
+    let an_conn = rusqlite::Connection::open(&analytics).unwrap();
+    assert_eq!(
+        migrate_support::rows(&an_conn, "SELECT count(*) FROM _litestone_migrations"),
+        r(&[&["1"]])
+    );
+    assert_eq!(
+        db.rows("SELECT count(*) FROM _litestone_migrations"),
+        r(&[&["1"]])
+    );
+    assert!(main.verify().await.unwrap().is_clean());
+    assert!(an.verify().await.unwrap().is_clean());
+}
+
+#[tokio::test]
+async fn readme_backfill_slugs_through_model_methods() {
+    let db = Db::new();
+    let dir = db.migrations();
+    let v1 = "model posts {\n  id    Integer @id\n  title Text\n}";
+    let v2 = "model posts {\n  id    Integer @id\n  title Text\n  slug  Text?\n}";
+    let c1 = db.open(v1).await;
+    c1.migrator(&dir).create("initial").await.unwrap();
+    c1.migrator(&dir).apply().await.unwrap();
+    c1.model("posts")
+        .create_many(json!({"data": [{"title": "Hello World"}, {"title": "Second Post"}]}))
+        .await
+        .unwrap();
+
+    let c2 = db.open(v2).await;
+    let file = c2.migrator(&dir).create("add-slug").await.unwrap().unwrap();
+    let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+    // Named after the file so it runs right after it.
+    let m = c2
+        .migrator(&dir)
+        .register(&format!("{stem}_backfill-slugs"), |db| async move {
+            let posts = db
+                .model("posts")
+                .find_many(json!({"where": {"slug": null}}))
+                .await?;
+            for post in posts.as_array().into_iter().flatten() {
+                let slug = post["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .replace(' ', "-");
+                db.model("posts")
+                    .update(json!({"where": {"id": post["id"]}, "data": {"slug": slug}}))
+                    .await?;
+            }
+            Ok(())
+        });
+    let applied = m.apply().await.unwrap();
+    assert_eq!(
+        applied,
+        vec![stem.clone(), format!("{stem}_backfill-slugs")]
+    );
+    let rows = c2
+        .model("posts")
+        .find_many(json!({"orderBy": {"id": "asc"}, "select": {"slug": true}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        json!([{"slug": "hello-world"}, {"slug": "second-post"}])
+    );
+    assert!(m.verify().await.unwrap().is_clean());
+}
+
+#[tokio::test]
+async fn a_pushed_database_adopts_file_migrations_with_mark_applied() {
+    let db = Db::new();
+    let dir = db.migrations();
+    let c = db.open_pushed(V1).await;
+    db.exec("INSERT INTO users (id, email) VALUES (1, 'a@x.io')");
+    // Write the initial migration from an empty database, as a project
+    // adopting migrations would.
+    let empty = Db::new();
+    let text = empty
+        .open(V1)
+        .await
+        .migrator(empty.migrations())
+        .dry_run("initial")
+        .await
+        .unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("20240101000000_initial.sql"), text).unwrap();
+    let m = c.migrator(&dir);
+    assert!(m.mark_applied("nope").await.unwrap_err().kind() == ErrorKind::InvalidArgs);
+    m.mark_applied("20240101000000_initial").await.unwrap();
+    m.mark_applied("20240101000000_initial").await.unwrap();
+    assert!(m.apply().await.unwrap().is_empty());
+    assert_eq!(m.status().await.unwrap()[0].state, MigrationState::Applied);
+    assert!(m.verify().await.unwrap().is_clean());
+    assert_eq!(db.rows("SELECT count(*) FROM users"), r(&[&["1"]]));
 }

@@ -199,6 +199,12 @@ async fn declared_column_rename_keeps_data_and_undeclared_is_a_drop() {
         db.rows("SELECT id, about FROM users ORDER BY id"),
         r(&[&["1", "hello"], &["2", "NULL"]])
     );
+    // A rename naming nothing is an argument error.
+    let err = c
+        .push_with(PushOptions::default().rename(Rename::column("users", "nope", "nada")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgs);
     // The same declaration again is a no-op.
     let again = c
         .push_with(PushOptions::default().rename(Rename::column("users", "bio", "about")))
@@ -313,6 +319,38 @@ async fn not_null_without_default_over_nulls_is_refused() {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(db.image(), before);
+
+    // A new NOT NULL column without a default cannot fill existing rows.
+    let c = db
+        .open("model users {\n  id Integer @id\n  email Text\n  bio Text?\n  code Text\n}")
+        .await;
+    match c.push().await.unwrap_err() {
+        Error::Validation {
+            field,
+            rule,
+            message,
+            ..
+        } => {
+            assert_eq!((field.as_str(), rule.as_str()), ("code", "not_null"));
+            assert!(message.contains("2 rows"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(db.image(), before);
+}
+
+#[tokio::test]
+async fn in_memory_databases_are_pushed() {
+    let c = litestone::Client::builder()
+        .schema(USERS_V1)
+        .db_path(":memory:")
+        .auto_migrate(true)
+        .open()
+        .await
+        .unwrap();
+    let report = c.migrator("unused-migrations-dir").verify().await.unwrap();
+    assert!(report.is_clean(), "{report}");
+    assert!(c.push().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -549,18 +587,88 @@ async fn adding_fts_backfills_existing_rows() {
     );
     assert_clean(&c, &db.migrations()).await;
 
-    // Rebuilding the content table keeps the index right.
-    let v3 = "model posts {\n id Integer @id\n title Text\n body Text\n views Integer @default(0) @unique\n @@fts([title, body])\n}";
+    // Rebuilding the content table (a default change) keeps the index right.
+    let v3 = "model posts {\n id Integer @id\n title Text @default(\"untitled\")\n body Text\n @@fts([title, body])\n}";
     db.exec("DELETE FROM posts WHERE id > 1");
     let c = db.open(v3).await;
-    c.push().await.unwrap();
+    let report = c.push().await.unwrap();
+    let changes = report.changes("main");
+    assert!(
+        matches!(&changes[0], Change::RebuildTable { .. }),
+        "{changes:?}"
+    );
+    assert!(changes.contains(&Change::RefreshFts {
+        table: "posts_fts".into()
+    }));
     assert_eq!(search("hello"), r(&[&["1"]]));
     db.exec("UPDATE posts SET title = 'bye' WHERE id = 1");
-    assert!(search("hello").is_empty());
+    assert!(search("hello").is_empty(), "update trigger recreated");
+    db.exec("INSERT INTO posts (id, body) VALUES (5, 'hello five')");
+    assert_eq!(search("hello"), r(&[&["5"]]), "insert trigger recreated");
     assert_clean(&c, &db.migrations()).await;
     db.assert_sound();
     // FTS5's own check of the index against the content table.
     db.exec("INSERT INTO posts_fts(posts_fts) VALUES ('integrity-check')");
+
+    // Changing the indexed fields recreates and refills the FTS table.
+    let v4 = "model posts {\n id Integer @id\n title Text @default(\"untitled\")\n body Text\n @@fts([body])\n}";
+    let c = db.open(v4).await;
+    let report = c.push().await.unwrap();
+    let changes = report.changes("main");
+    assert!(
+        changes.contains(&Change::DropVirtualTable {
+            table: "posts_fts".into()
+        }) && changes.contains(&Change::CreateVirtualTable {
+            table: "posts_fts".into()
+        }),
+        "{changes:?}"
+    );
+    assert_eq!(search("five"), r(&[&["5"]]));
+    assert!(search("bye").is_empty(), "titles are no longer indexed");
+    db.exec("INSERT INTO posts (id, body) VALUES (6, 'five again')");
+    assert_eq!(search("five"), r(&[&["5"], &["6"]]));
+    db.exec("DELETE FROM posts WHERE id = 6");
+    assert_clean(&c, &db.migrations()).await;
+
+    // Removing @@fts drops the table and its triggers; rows stay.
+    let c = db.open(v1).await;
+    c.push().await.unwrap();
+    assert_eq!(
+        db.rows("SELECT count(*) FROM sqlite_master WHERE name LIKE 'posts_fts%'"),
+        r(&[&["0"]])
+    );
+    assert_eq!(db.rows("SELECT count(*) FROM posts"), r(&[&["2"]]));
+    assert_clean(&c, &db.migrations()).await;
+}
+
+#[tokio::test]
+async fn generated_and_expression_default_columns_rebuild_and_compute() {
+    let db = Db::new();
+    db.open_pushed("model users {\n id Integer @id\n first Text\n last Text\n}")
+        .await;
+    db.exec("INSERT INTO users VALUES (1, 'Ada', 'Lovelace')");
+    let v2 = r#"
+function fullName(first: Text, last: Text): Text {
+  @@expr("{first} || ' ' || {last}")
+}
+model users {
+  id        Integer  @id
+  first     Text
+  last      Text
+  full      Text     @fullName(first, last)
+  createdAt DateTime @default(now())
+}
+"#;
+    let c = db.open(v2).await;
+    let report = c.push().await.unwrap();
+    assert!(matches!(
+        &report.changes("main")[0],
+        Change::RebuildTable { .. }
+    ));
+    let rows = db.rows("SELECT full, length(createdAt) FROM users");
+    assert_eq!(rows, r(&[&["Ada Lovelace", "24"]]));
+    assert_clean(&c, &db.migrations()).await;
+    db.assert_sound();
 }
 
 #[tokio::test]
@@ -649,4 +757,114 @@ model pageViews {{
             .unwrap()
             .is_clean()
     );
+}
+
+#[tokio::test]
+async fn rebuilding_a_parent_keeps_cascading_children_and_views() {
+    let v1 = r#"
+model users {
+  id    Integer @id
+  email Text
+  posts posts[]
+}
+model posts {
+  id       Integer @id
+  author   users   @relation(fields: [authorId], references: [id], onDelete: Cascade)
+  authorId Integer
+}
+model active_users {
+  id    Integer @id
+  email Text
+  @@external
+}
+"#;
+    let db = Db::new();
+    db.open_pushed(v1).await;
+    db.exec(
+        "INSERT INTO users VALUES (1, 'a'), (2, 'b'); INSERT INTO posts VALUES (10, 1), (11, 2);\
+         CREATE VIEW active_users AS SELECT id, email FROM users;",
+    );
+    // A default change on the parent forces a rebuild (DROP TABLE users).
+    let v2 = v1.replace(
+        "email Text\n  posts",
+        "email Text @default(\"none\")\n  posts",
+    );
+    let c = db.open(&v2).await;
+    let report = c.push().await.unwrap();
+    assert!(matches!(
+        &report.changes("main")[0],
+        Change::RebuildTable { table, .. } if table == "users"
+    ));
+    assert_eq!(
+        db.rows("SELECT id, authorId FROM posts ORDER BY id"),
+        r(&[&["10", "1"], &["11", "2"]]),
+        "children survive the parent's rebuild"
+    );
+    assert_eq!(
+        db.rows("SELECT id, email FROM active_users ORDER BY id"),
+        r(&[&["1", "a"], &["2", "b"]]),
+        "views over the rebuilt table still work"
+    );
+    // The foreign key still cascades.
+    db.conn()
+        .execute_batch("PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 1;")
+        .unwrap();
+    assert_eq!(db.rows("SELECT id FROM posts"), r(&[&["11"]]));
+    assert_clean(&c, &db.migrations()).await;
+    db.assert_sound();
+}
+
+#[tokio::test]
+async fn rebuilding_self_and_many_to_many_referenced_tables_keeps_links() {
+    let v1 = r#"
+model users {
+  id        Integer @id
+  name      Text
+  manager   users?  @relation("managers", fields: [managerId], references: [id], onDelete: SetNull)
+  managerId Integer?
+  reports   users[] @relation("managers")
+  tags      tags[]
+}
+model tags {
+  name  Text    @id
+  users users[]
+}
+"#;
+    let db = Db::new();
+    db.open_pushed(v1).await;
+    let join: String = db
+        .rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestone%' ESCAPE '\\'")
+        .remove(0)
+        .remove(0);
+    db.exec(&format!(
+        "INSERT INTO users VALUES (1, 'boss', NULL), (2, 'dev', 1);\
+         INSERT INTO tags VALUES ('rust');\
+         INSERT INTO \"{join}\" (\"A\", \"B\") VALUES ('rust', 2);"
+    ));
+    let before = db.rows(&format!("SELECT * FROM \"{join}\""));
+    let v2 = v1.replace(
+        "  name      Text\n",
+        "  name      Text    @default(\"?\")\n",
+    );
+    let c = db.open(&v2).await;
+    let report = c.push().await.unwrap();
+    assert!(matches!(
+        &report.changes("main")[0],
+        Change::RebuildTable { table, .. } if table == "users"
+    ));
+    assert_eq!(
+        db.rows("SELECT id, name, managerId FROM users ORDER BY id"),
+        r(&[&["1", "boss", "NULL"], &["2", "dev", "1"]])
+    );
+    assert_eq!(db.rows(&format!("SELECT * FROM \"{join}\"")), before);
+    // Self reference and join table still enforce and cascade.
+    db.conn()
+        .execute_batch("PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 1;")
+        .unwrap();
+    assert_eq!(db.rows("SELECT managerId FROM users"), r(&[&["NULL"]]));
+    db.conn()
+        .execute_batch("PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 2;")
+        .unwrap();
+    assert!(db.rows(&format!("SELECT * FROM \"{join}\"")).is_empty());
+    assert_clean(&c, &db.migrations()).await;
 }

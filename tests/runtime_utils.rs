@@ -309,3 +309,66 @@ async fn introspection_lists_tables_columns_indexes_and_foreign_keys() {
     assert_eq!(e.kind(), ErrorKind::ForeignKeyViolation);
     db.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_sql_reports_to_on_query_and_writer_only_utilities_refuse_a_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let db = Client::builder()
+        .schema("")
+        .db_path(dir.path().join("ev.db").to_str().unwrap())
+        .on_query({
+            let events = events.clone();
+            move |e| events.lock().unwrap().push(e.clone())
+        })
+        .open()
+        .await
+        .unwrap();
+    db.sql("CREATE TABLE t (v INTEGER)", json!([]))
+        .await
+        .unwrap();
+    db.sql("INSERT INTO t VALUES (?), (?)", json!([1, 2]))
+        .await
+        .unwrap();
+    db.set_auth(json!({"id": "user_abc"}))
+        .sql_read("SELECT v FROM t WHERE v > ?", json!([0]))
+        .await
+        .unwrap();
+    {
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 3);
+        let insert = &events[1];
+        assert_eq!(insert.operation, "sql");
+        assert_eq!(insert.database, "main");
+        assert_eq!(insert.params, vec![json!(1), json!(2)]);
+        assert_eq!(insert.row_count, 2);
+        assert!(insert.duration >= 0.0);
+        let select = &events[2];
+        assert_eq!(select.row_count, 2);
+        assert_eq!(select.actor_id, Some(json!("user_abc")));
+        assert_eq!(select.sql, "SELECT v FROM t WHERE v > ?");
+    }
+    db.transaction(async |tx| {
+        for e in [
+            tx.client().vacuum().await.unwrap_err(),
+            tx.client().analyze().await.unwrap_err(),
+            tx.client()
+                .wal_checkpoint(CheckpointMode::Passive)
+                .await
+                .unwrap_err(),
+            tx.client().backup("/nonexistent/x.db").await.unwrap_err(),
+            tx.client()
+                .attach("/nonexistent/x.db", "x")
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+        }
+        // Pragmas read inside the transaction run on its writer.
+        assert_eq!(tx.client().pragma("foreign_keys").await?, json!(1));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+}

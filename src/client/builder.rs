@@ -65,13 +65,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Applies `PRAGMA name = value` on every connection, after the defaults.
+    /// Applies `PRAGMA name = value` on every connection, after the defaults
+    /// (database-level pragmas such as `journal_mode`, `page_size` or
+    /// `user_version` on the writer only). Names and values are checked so
+    /// that they cannot carry a second statement.
     pub fn pragma(mut self, name: &str, value: &str) -> Self {
         self.pragmas.push((name.to_string(), value.to_string()));
         self
     }
 
-    /// Number of reader threads per database (default: available cores, at least 2).
+    /// Number of reader threads per database (default: available cores, at
+    /// least 2; `0` is taken as 1).
     pub fn readers(mut self, n: usize) -> Self {
         self.readers = Some(n);
         self

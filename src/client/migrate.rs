@@ -213,7 +213,10 @@ impl Migrator {
 
     /// Registers a Rust data migration (the README's JS migrations): run by
     /// [`apply`](Self::apply) in name order together with the SQL files,
-    /// receiving the client, recorded once it returns `Ok`.
+    /// receiving the client as system ([`Client::as_system`]: data
+    /// migrations are not subject to row policies), recorded once it returns
+    /// `Ok`. Name it like a file (`20240101000001_backfill-slugs`) to place
+    /// it between files.
     pub fn register<F, Fut>(mut self, name: &str, f: F) -> Self
     where
         F: Fn(Client) -> Fut + Send + Sync + 'static,
@@ -285,11 +288,11 @@ impl Migrator {
             .into_iter()
             .map(|a| a.name)
             .collect();
-        let pending: Vec<String> = self
+        let pending: Vec<(String, String)> = self
             .entries()?
             .into_iter()
             .filter_map(|e| match e {
-                Entry::Sql(f) if !applied.contains(&f.name) => Some(f.sql),
+                Entry::Sql(f) if !applied.contains(&f.name) => Some((f.name, f.sql)),
                 _ => None,
             })
             .collect();
@@ -302,10 +305,12 @@ impl Migrator {
                 live
             } else {
                 let scratch = introspect::replay(&live)?;
-                for sql in &pending {
+                for (name, sql) in &pending {
                     scratch.execute_batch(sql).map_err(|e| Error::Sqlite {
                         code: None,
-                        message: format!("a pending migration does not apply: {e}"),
+                        message: format!(
+                            "pending migration `{name}` does not apply to the current schema: {e}"
+                        ),
                     })?;
                 }
                 introspect::introspect(&scratch, &ignore)?
@@ -345,6 +350,10 @@ impl Migrator {
     /// existing rows cannot survive it (`not_null`, `check`);
     /// [`Error::InvalidArgs`] for unreadable/unwritable directories or bad
     /// renames; SQLite errors.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads the database; the file is written last,
+    /// in one call.
     pub async fn create(&self, label: &str) -> Result<Option<PathBuf>> {
         let plan = self.plan_next().await?;
         if plan.is_empty() {
@@ -378,6 +387,9 @@ impl Migrator {
     ///
     /// # Errors
     /// As [`create`](Self::create).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads.
     pub async fn dry_run(&self, label: &str) -> Result<String> {
         let plan = self.plan_next().await?;
         if plan.is_empty() {
@@ -399,6 +411,11 @@ impl Migrator {
     /// migration is rolled back and later ones are not run. Lock errors
     /// ([`Error::Timeout`] after waiting 10 minutes for another `apply`),
     /// [`Error::InvalidArgs`] for duplicate names or an unreadable directory.
+    ///
+    /// # Cancel safety
+    /// The engine work runs to completion on the writer thread even if this
+    /// future is dropped; each migration is either fully applied (and
+    /// recorded) or not at all.
     pub async fn apply(&self) -> Result<Vec<String>> {
         let mut guard = self
             .client
@@ -454,7 +471,7 @@ impl Migrator {
                     if already {
                         continue;
                     }
-                    f(self.client.clone()).await.map_err(|e| match e {
+                    f(self.client.as_system()).await.map_err(|e| match e {
                         Error::Sqlite { code, message } => Error::Sqlite {
                             code,
                             message: format!("migration `{name}` failed: {message}"),
@@ -471,11 +488,51 @@ impl Migrator {
         Ok(done)
     }
 
+    /// Records migration `name` (a file or a registered Rust migration) as
+    /// applied without running it: for adopting file-based migrations on a
+    /// database that already has their effect (created by `push`, or
+    /// migrated by hand). A migration already recorded is left as is.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgs`] when no file or registration has that name or
+    /// the directory cannot be read; SQLite errors.
+    ///
+    /// # Cancel safety
+    /// The record is written whole or not at all.
+    pub async fn mark_applied(&self, name: &str) -> Result<()> {
+        let checksum = self
+            .entries()?
+            .into_iter()
+            .find(|e| e.name() == name)
+            .map(|e| match e {
+                Entry::Sql(f) => f.checksum,
+                Entry::Rust(..) => "rust".to_string(),
+            })
+            .ok_or_else(|| {
+                Error::invalid_args("migrations", format!("no migration is named `{name}`"))
+            })?;
+        let name = name.to_string();
+        self.on_writer(move |conn| {
+            engine::envelope(conn, |conn| {
+                history::ensure(conn)?;
+                if history::is_applied(conn, &name)? {
+                    return Ok((false, ()));
+                }
+                history::record(conn, &name, &checksum)?;
+                Ok((true, ()))
+            })
+        })
+        .await
+    }
+
     /// Every migration known to the directory, the registrations or the
     /// history table, in name order, with its state.
     ///
     /// # Errors
     /// [`Error::InvalidArgs`] for an unreadable directory; SQLite errors.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads.
     pub async fn status(&self) -> Result<Vec<MigrationStatus>> {
         let entries = self.entries()?;
         let applied: BTreeMap<String, history::Applied> = self
@@ -517,6 +574,9 @@ impl Migrator {
     ///
     /// # Errors
     /// SQLite errors; [`Error::InvalidArgs`] for an unreadable directory.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads.
     pub async fn verify(&self) -> Result<VerifyReport> {
         let (target, ignore) = self.target()?;
         let drift = self
@@ -540,32 +600,36 @@ impl Migrator {
     }
 }
 
-/// Pushes `target` onto the database behind `conn`.
+/// Pushes `target` onto the database behind `conn`: introspection, plan,
+/// checks and statements all run inside one migration envelope, so two
+/// processes pushing at once serialize and the second finds nothing to do.
 pub(crate) fn push_on(
     conn: &Connection,
     target: &Snapshot,
     ignore: &Ignore,
     opts: &PushOptions,
 ) -> Result<Vec<Change>> {
-    let live = introspect::introspect(conn, ignore)?;
-    let plan = plan::plan(&live, target, &opts.renames)?;
-    if plan.is_empty() {
-        return Ok(Vec::new());
-    }
-    if !opts.allow_destructive {
-        let losses = engine::data_loss(conn, &plan)?;
-        if !losses.is_empty() {
-            return Err(engine::destructive_error(&losses));
+    engine::envelope(conn, |conn| {
+        let live = introspect::introspect(conn, ignore)?;
+        let plan = plan::plan(&live, target, &opts.renames)?;
+        if plan.is_empty() {
+            return Ok((false, Vec::new()));
         }
-    }
-    engine::preflight(conn, &plan, target)?;
-    let sql: Vec<String> = plan
-        .statements
-        .iter()
-        .map(|s| format!("{};", s.trim_end_matches(';')))
-        .collect();
-    engine::run(conn, &sql.join("\n"), None)?;
-    Ok(plan.changes)
+        if !opts.allow_destructive {
+            let losses = engine::data_loss(conn, &plan)?;
+            if !losses.is_empty() {
+                return Err(engine::destructive_error(&losses));
+            }
+        }
+        engine::preflight(conn, &plan, target)?;
+        let sql: Vec<String> = plan
+            .statements
+            .iter()
+            .map(|s| format!("{};", s.trim_end_matches(';')))
+            .collect();
+        conn.execute_batch(&sql.join("\n"))?;
+        Ok((true, plan.changes))
+    })
 }
 
 impl Client {
@@ -588,6 +652,9 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::push_with`].
+    ///
+    /// # Cancel safety
+    /// As [`Client::push_with`].
     pub async fn push(&self) -> Result<PushReport> {
         self.push_with(PushOptions::default()).await
     }
@@ -601,6 +668,10 @@ impl Client {
     /// `not_null` / `check` when existing rows cannot take the new
     /// definition; [`Error::InvalidArgs`] for a rename naming nothing;
     /// SQLite errors (the database is left as before).
+    ///
+    /// # Cancel safety
+    /// Each database's push runs to completion on its writer thread even if
+    /// this future is dropped; it is applied whole or not at all.
     pub async fn push_with(&self, opts: PushOptions) -> Result<PushReport> {
         let schema = self.schema();
         let ignore = crate::migrate::ignore_for(schema);

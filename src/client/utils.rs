@@ -8,6 +8,11 @@
 //! a [`crate::Tx`] handle; `exec`, `set_pragma`, `vacuum`, `analyze`,
 //! `attach`, `detach` and checkpoints on the writer outside any transaction;
 //! `backup`, `integrity_check`, WAL status and introspection on a reader.
+//! `vacuum`, `analyze`, `attach`, `detach`, `wal_checkpoint` and `backup` need
+//! the writer outside any transaction, so on a transaction's handle they fail
+//! with [`Error::InvalidArgs`] instead of waiting for the transaction itself.
+//! `sql` and `sql_read` report each statement to `on_query` listeners
+//! (operation `sql`, duration measured on the actor thread).
 //!
 //! JSON ⇄ SQLite values: `null` → NULL, `true`/`false` → 1/0, integral numbers
 //! → INTEGER (u64 beyond i64 → REAL), other numbers → REAL, strings → TEXT,
@@ -24,7 +29,7 @@ use rusqlite::{Connection, ToSql};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::Client;
+use super::{Client, QueryEvent};
 use crate::error::{Error, Result};
 use crate::runtime::Runtime;
 use crate::runtime::open::validate_pragma;
@@ -143,6 +148,17 @@ fn run_pragma(conn: &Connection, sql: &str) -> Result<Value> {
         return Ok(Value::Null);
     }
     Ok(pragma_value(collect_rows(&mut stmt)?))
+}
+
+/// Where a raw statement runs outside a transaction.
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    /// Group-committed on the writer.
+    Write,
+    /// On the writer, outside any transaction.
+    Exclusive,
+    /// On the reader pool.
+    Read,
 }
 
 /// True when the first keyword makes the statement plain DML that can ride
@@ -360,6 +376,18 @@ impl Client {
         self.runtime("main")
     }
 
+    /// Refuses `what` inside a transaction on `main`: it needs the writer
+    /// outside any transaction, which the transaction itself pins.
+    fn outside_tx(&self, what: &str) -> Result<&Runtime> {
+        if self.ctx.tx.as_ref().is_some_and(|t| t.database == "main") {
+            return Err(Error::invalid_args(
+                what,
+                format!("`{what}` cannot run inside a transaction"),
+            ));
+        }
+        self.main_runtime()
+    }
+
     /// Runs `f` on the transaction's writer when this handle is inside a
     /// transaction on `main`, else on the writer outside any transaction.
     async fn on_writer<R, F>(&self, f: F) -> Result<R>
@@ -390,13 +418,55 @@ impl Client {
     /// A cancelled call may or may not have run; if the writer had not
     /// started it yet, it is skipped.
     pub async fn sql(&self, sql: &str, params: Value) -> Result<Value> {
+        let route = if is_dml(sql) {
+            Route::Write
+        } else {
+            Route::Exclusive
+        };
+        self.run_sql_routed(sql, params, route).await
+    }
+
+    /// Runs `sql` where `route` says (or inside this handle's transaction),
+    /// timing it on the actor thread and reporting it to `on_query` listeners.
+    async fn run_sql_routed(&self, sql: &str, params: Value, route: Route) -> Result<Value> {
         let text = sql.to_string();
-        let f = move |c: &Connection| run_sql(c, &text, &params);
-        match self.ctx.tx.as_ref().filter(|t| t.database == "main") {
-            Some(tx) => tx.run(f).await,
-            None if is_dml(sql) => self.main_runtime()?.write(f).await,
-            None => self.main_runtime()?.exclusive(f).await,
+        let args = self.observed().then(|| params.clone());
+        let f = move |c: &Connection| {
+            let started = std::time::Instant::now();
+            let out = run_sql(c, &text, &params)?;
+            Ok((out, started.elapsed()))
+        };
+        let (out, took) = match self.ctx.tx.as_ref().filter(|t| t.database == "main") {
+            Some(tx) => tx.run(f).await?,
+            None => match route {
+                Route::Write => self.main_runtime()?.write(f).await?,
+                Route::Exclusive => self.main_runtime()?.exclusive(f).await?,
+                Route::Read => self.main_runtime()?.read(f).await?,
+            },
+        };
+        if let Some(args) = args {
+            let row_count = match &out {
+                Value::Array(rows) => rows.len() as u64,
+                other => other["changes"].as_u64().unwrap_or(0),
+            };
+            let event = QueryEvent {
+                model: None,
+                operation: "sql".into(),
+                database: "main".into(),
+                actor_id: self.ctx.auth.as_ref().and_then(|a| a.get("id").cloned()),
+                sql: sql.to_string(),
+                params: match &args {
+                    Value::Array(items) => items.clone(),
+                    Value::Object(map) => map.values().cloned().collect(),
+                    _ => Vec::new(),
+                },
+                duration: took.as_secs_f64() * 1000.0,
+                row_count,
+                args,
+            };
+            self.emit(&event);
         }
+        Ok(out)
     }
 
     /// Runs one read-only statement on the reader pool (one snapshot; writes
@@ -411,12 +481,7 @@ impl Client {
     /// # Cancel safety
     /// Cancel-safe (reading has no effect).
     pub async fn sql_read(&self, sql: &str, params: Value) -> Result<Value> {
-        let text = sql.to_string();
-        let f = move |c: &Connection| run_sql(c, &text, &params);
-        match self.ctx.tx.as_ref().filter(|t| t.database == "main") {
-            Some(tx) => tx.run(f).await,
-            None => self.main_runtime()?.read(f).await,
-        }
+        self.run_sql_routed(sql, params, Route::Read).await
     }
 
     /// Runs a batch of `;`-separated statements without parameters on the
@@ -486,13 +551,13 @@ impl Client {
     /// copy is written by `VACUUM INTO` (compacted, also a snapshot).
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] when `path` is the database itself or (for
+    /// [`Error::InvalidArgs`] on a transaction's handle; [`Error::InvalidArgs`] when `path` is the database itself or (for
     /// `vacuum`) already exists; SQLite and I/O errors.
     ///
     /// # Cancel safety
     /// Cancelling stops waiting; a backup already running completes.
     pub async fn backup_with(&self, path: &str, opts: BackupOptions) -> Result<()> {
-        let rt = self.main_runtime()?;
+        let rt = self.outside_tx("backup")?;
         if let Some(file) = rt.file() {
             let same = match (std::fs::canonicalize(file), std::fs::canonicalize(path)) {
                 (Ok(a), Ok(b)) => a == b,
@@ -549,12 +614,12 @@ impl Client {
     /// `VACUUM` on the writer (writes wait meanwhile; reads go on).
     ///
     /// # Errors
-    /// SQLite errors; [`Error::Busy`] if another process holds the database.
+    /// [`Error::InvalidArgs`] on a transaction's handle; SQLite errors; [`Error::Busy`] if another process holds the database.
     ///
     /// # Cancel safety
     /// A cancelled call may or may not have run.
     pub async fn vacuum(&self) -> Result<()> {
-        self.main_runtime()?
+        self.outside_tx("vacuum")?
             .exclusive(|c| Ok(c.execute_batch("VACUUM")?))
             .await
     }
@@ -562,12 +627,12 @@ impl Client {
     /// `ANALYZE` on the writer: refreshes the planner's statistics.
     ///
     /// # Errors
-    /// SQLite errors.
+    /// [`Error::InvalidArgs`] on a transaction's handle; SQLite errors.
     ///
     /// # Cancel safety
     /// A cancelled call may or may not have run.
     pub async fn analyze(&self) -> Result<()> {
-        self.main_runtime()?
+        self.outside_tx("analyze")?
             .exclusive(|c| Ok(c.execute_batch("ANALYZE")?))
             .await
     }
@@ -576,7 +641,7 @@ impl Client {
     /// raw SQL and reads can use `alias.table`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgs`] for an empty alias; SQLite errors (too many
+    /// [`Error::InvalidArgs`] on a transaction's handle; [`Error::InvalidArgs`] for an empty alias; SQLite errors (too many
     /// attached databases, unreadable file).
     ///
     /// # Cancel safety
@@ -586,7 +651,7 @@ impl Client {
         check_ident("alias", alias)?;
         let (p, a) = (path.to_string(), quote_ident(alias));
         let sql = format!("ATTACH DATABASE ?1 AS {a}");
-        self.main_runtime()?
+        self.outside_tx("attach")?
             .exclusive(move |c| {
                 c.execute(&sql, [&p])?;
                 Ok(())
@@ -603,7 +668,7 @@ impl Client {
     /// `DETACH DATABASE alias` on the writer and every reader.
     ///
     /// # Errors
-    /// SQLite errors (no such database, database in use).
+    /// [`Error::InvalidArgs`] on a transaction's handle; SQLite errors (no such database, database in use).
     ///
     /// # Cancel safety
     /// If cancelled, the readers may keep the database attached.
@@ -611,7 +676,7 @@ impl Client {
         check_ident("alias", alias)?;
         let sql = format!("DETACH DATABASE {}", quote_ident(alias));
         let text = sql.clone();
-        self.main_runtime()?
+        self.outside_tx("detach")?
             .exclusive(move |c| Ok(c.execute_batch(&text)?))
             .await?;
         self.main_runtime()?.push_reader_setup(sql);
@@ -662,7 +727,7 @@ impl Client {
     /// `PRAGMA wal_checkpoint(mode)` on the writer.
     ///
     /// # Errors
-    /// SQLite errors.
+    /// [`Error::InvalidArgs`] on a transaction's handle; SQLite errors.
     ///
     /// # Cancel safety
     /// A cancelled call may or may not have checkpointed.
@@ -673,7 +738,7 @@ impl Client {
             CheckpointMode::Restart => "PRAGMA wal_checkpoint(RESTART)",
             CheckpointMode::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
         };
-        self.main_runtime()?
+        self.outside_tx("wal_checkpoint")?
             .exclusive(move |c| {
                 Ok(c.query_row(sql, [], |r| {
                     Ok(CheckpointResult {

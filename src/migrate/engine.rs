@@ -135,11 +135,19 @@ fn push_column_loss(
 /// `destructive`, naming the first loss in `model`/`field` and every loss in
 /// the message.
 pub fn destructive_error(losses: &[DataLoss]) -> Error {
-    let first = &losses[0];
+    let (table, column) = losses
+        .first()
+        .map(|l| {
+            (
+                l.table.clone(),
+                l.column.clone().unwrap_or_else(|| "*".to_string()),
+            )
+        })
+        .unwrap_or_default();
     let all: Vec<String> = losses.iter().map(ToString::to_string).collect();
     Error::validation(
-        first.table.clone(),
-        first.column.clone().unwrap_or_else(|| "*".to_string()),
+        table,
+        column,
         "destructive",
         format!(
             "the migration would delete data: {}; declare a rename if this is one, or allow destructive changes",
@@ -233,8 +241,10 @@ pub fn preflight(conn: &Connection, plan: &Plan, target: &Snapshot) -> Result<()
                             ));
                         }
                     }
+                    // Checks apply to the converted value the copy will insert.
+                    let converted = super::plan::copy_expr_from(&quote(&col), lc, tc);
                     for check in introspect::extract_checks(&tc.definition) {
-                        check_rows(conn, &live_table, table, &col, &tc.name, &check)?;
+                        check_rows(conn, &live_table, table, &converted, &tc.name, &check)?;
                     }
                 }
             }
@@ -247,16 +257,17 @@ fn check_rows(
     conn: &Connection,
     live_table: &str,
     table: &str,
-    live_col: &str,
+    converted: &str,
     col: &str,
     check: &str,
 ) -> Result<()> {
     // The check is written against the new column name; evaluate it over the
-    // old table through a subquery that exposes the old column under it.
+    // old table through a subquery exposing only the converted value under
+    // that name (a check over other columns fails to prepare and is left to
+    // the copy itself).
     let sql = format!(
-        "SELECT {c}, count(*) FROM (SELECT *, {lc} AS {c} FROM {t}) WHERE NOT ({check}) GROUP BY {c} ORDER BY 2 DESC LIMIT 5",
+        "SELECT {c}, count(*) FROM (SELECT {converted} AS {c} FROM {t}) WHERE NOT ({check}) GROUP BY {c} ORDER BY 2 DESC LIMIT 5",
         c = quote(col),
-        lc = quote(live_col),
         t = quote(live_table),
     );
     // A check over columns that do not exist yet cannot be evaluated here;
@@ -295,34 +306,21 @@ fn check_rows(
     ))
 }
 
-/// Runs `sql` (statements without transaction control) as one migration:
-/// foreign keys off, `BEGIN IMMEDIATE`, the statements, `PRAGMA
-/// foreign_key_check`, the history row when `record` names the migration,
-/// `COMMIT`. When `record` is given and the history already holds that name
-/// (another process applied it first), nothing runs and `Ok(false)` returns.
+/// Runs `sql` (statements without transaction control) as one migration
+/// inside [`envelope`], recording it in the history when `record` names it
+/// (`(name, checksum)`). When the history already holds that name (another
+/// process applied it first), nothing runs and `Ok(false)` returns.
 ///
 /// # Errors
-/// The failing statement's error, or [`Error::Constraint`] (foreign key) when
-/// the result violates a foreign key; the database is left as before.
+/// The failing statement's error (naming the migration), or
+/// [`Error::Constraint`] (foreign key) when the result violates a foreign
+/// key; the database is left as before.
 pub fn run(conn: &Connection, sql: &str, record: Option<(&str, &str)>) -> Result<bool> {
-    let fk_on: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
-    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
-    let result = in_transaction(conn, sql, record);
-    // Restore the connection whatever happened.
-    let _ = conn.execute_batch("PRAGMA legacy_alter_table = OFF");
-    if fk_on != 0 {
-        conn.execute_batch("PRAGMA foreign_keys = ON")?;
-    }
-    result
-}
-
-fn in_transaction(conn: &Connection, sql: &str, record: Option<(&str, &str)>) -> Result<bool> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let body = || -> Result<bool> {
+    envelope(conn, |conn| {
         if let Some((name, _)) = record {
             history::ensure(conn)?;
             if history::is_applied(conn, name)? {
-                return Ok(false);
+                return Ok((false, false));
             }
         }
         conn.execute_batch(sql).map_err(|e| {
@@ -332,20 +330,58 @@ fn in_transaction(conn: &Connection, sql: &str, record: Option<(&str, &str)>) ->
                 None => err,
             }
         })?;
-        fk_check(conn)?;
         if let Some((name, checksum)) = record {
             history::record(conn, name, checksum)?;
         }
-        Ok(true)
+        Ok((true, true))
+    })
+}
+
+/// The transaction envelope of every migration: foreign keys off,
+/// `BEGIN IMMEDIATE`, `f`, then — when `f` returns `(true, _)` — `PRAGMA
+/// foreign_key_check` and `COMMIT`; `(false, _)` or any error rolls back.
+/// The connection's `foreign_keys` and `legacy_alter_table` settings are
+/// restored afterwards whatever happened. Because `f` runs after `BEGIN
+/// IMMEDIATE`, whatever it reads (history, live schema) cannot change under
+/// it: a second process waits, then sees the first one's result.
+///
+/// # Errors
+/// `f`'s error, a foreign key violation ([`Error::Constraint`]), or SQLite
+/// errors beginning/committing; in every case nothing is kept.
+pub fn envelope<R>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<(bool, R)>,
+) -> Result<R> {
+    let fk_on: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let result = in_transaction(conn, f);
+    let _ = conn.execute_batch("PRAGMA legacy_alter_table = OFF");
+    if fk_on != 0 {
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    }
+    result
+}
+
+fn in_transaction<R>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<(bool, R)>,
+) -> Result<R> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let body = || -> Result<(bool, R)> {
+        let (commit, value) = f(conn)?;
+        if commit {
+            fk_check(conn)?;
+        }
+        Ok((commit, value))
     };
     match body() {
-        Ok(applied) => {
-            if applied {
-                conn.execute_batch("COMMIT")?;
-            } else {
-                conn.execute_batch("ROLLBACK")?;
+        Ok((commit, value)) => {
+            let end = if commit { "COMMIT" } else { "ROLLBACK" };
+            if let Err(e) = conn.execute_batch(end) {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
             }
-            Ok(applied)
+            Ok(value)
         }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");

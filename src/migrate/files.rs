@@ -22,13 +22,14 @@ pub struct MigrationFile {
     pub path: PathBuf,
     /// File contents.
     pub sql: String,
-    /// SHA-256 of the contents, lower-case hex.
+    /// SHA-256 of the contents (see [`checksum`]), lower-case hex.
     pub checksum: String,
 }
 
-/// SHA-256 of `text`, lower-case hex.
+/// SHA-256 of `text` with line endings normalised to `\n` (a checkout that
+/// converts line endings does not make a file look modified), lower-case hex.
 pub fn checksum(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
+    let digest = Sha256::digest(text.replace("\r\n", "\n").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -163,5 +164,7 @@ mod tests {
             checksum(""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+        assert_eq!(checksum("a;\r\nb;\r\n"), checksum("a;\nb;\n"));
+        assert_ne!(checksum("a;\n"), checksum("b;\n"));
     }
 }

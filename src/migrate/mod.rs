@@ -32,14 +32,16 @@
 //! - **Diff, no shadow database.** The schema's DDL
 //!   ([`ddl::create_statements`](crate::ddl::create_statements)) is run on a
 //!   fresh `:memory:` connection and both it and the live file are read by
-//!   [`introspect`](introspect::introspect) into a [`Snapshot`]; [`diff`]
+//!   [`introspect`](introspect::introspect) into a [`Snapshot`]; [`diff()`]
 //!   compares tables, columns (type, NOT NULL, default, CHECK — enum value
 //!   lists included —, primary key, generated), table constraints (foreign
 //!   keys with their actions), indexes (unique and partial ones included by
 //!   their full text), triggers and FTS5 tables. SQLite's and litestone's own
 //!   tables (`sqlite_*`, `_litestone_*`), FTS shadow tables, views and
 //!   `@@external` models' tables are never compared nor touched. Column order
-//!   is not compared.
+//!   is not compared. Indexes and triggers on managed tables that the schema
+//!   does not produce (added by hand or by a SQL file) are drift: `verify`
+//!   reports them and `push` drops them (views are never touched).
 //! - **ALTER where possible, rebuild otherwise.** Added columns SQLite can
 //!   add (`ADD COLUMN`: nullable, or NOT NULL with a constant default, not
 //!   unique/key/stored-generated) and dropped columns it can drop in place
@@ -69,7 +71,8 @@
 //! - **Files.** `create` writes `YYYYMMDDHHMMSS_label.sql` (timestamps always
 //!   increase) holding the diff between the schema and the live database
 //!   *with the pending files applied* (simulated on a structure-only copy), so
-//!   creating twice without applying does not duplicate work. `create`
+//!   creating twice without applying does not duplicate work (pending Rust
+//!   migrations are not simulated: they change data, not structure). `create`
 //!   refuses data loss in the live database like push does, unless
 //!   [`Migrator::allow_destructive`]; `apply` runs files as written (the file
 //!   is the reviewed opt-in).
@@ -78,10 +81,16 @@
 //!   Rust migration), checksum = SHA-256 of the file (`rust` for Rust
 //!   migrations). An applied file whose checksum changed is
 //!   [`MigrationState::Modified`] in `status` and `verify` and is not re-run.
+//!   Pending migrations run in name order even when older than applied ones
+//!   (a file merged from another branch); a recorded name with no file or
+//!   registration is [`MigrationState::Missing`]. [`Migrator::mark_applied`]
+//!   records a migration without running it (adopting files on a database
+//!   built by push).
 //! - **Rust data migrations** ([`Migrator::register`], the README's JS
 //!   migrations) are ordered with the SQL files by name, so name them like
 //!   files (`20240101000001_backfill-slugs`). Each receives the [`Client`]
-//!   and is recorded after it returns `Ok`; it is not wrapped in a
+//!   (as system: row policies do not apply) and is recorded after it
+//!   returns `Ok`; it is not wrapped in a
 //!   transaction by the migrator (use `client.transaction` inside it) and is
 //!   not re-run once recorded.
 //! - **Concurrency.** `apply` holds the application lock
@@ -92,7 +101,7 @@
 //!   with only its models ([`Migrator::database`]); give each block its own
 //!   migrations directory. `push` covers every SQLite database.
 //!
-//! Layering: [`introspect`], [`diff`], [`plan`], [`engine`], [`files`] and
+//! Layering: [`introspect`], [`mod@diff`], [`mod@plan`], [`engine`], [`files`] and
 //! [`history`] are synchronous and never touch tokio or the runtime; the
 //! async [`Migrator`] and [`Client::push`] live in the client layer and run
 //! the engine on the writer thread through the runtime.

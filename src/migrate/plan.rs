@@ -102,8 +102,8 @@ impl Plan {
 /// taken as already applied and skipped).
 ///
 /// # Errors
-/// [`Error::InvalidArgs`] for a rename whose names exist on neither side;
-/// SQLite errors simulating a rename.
+/// [`Error::InvalidArgs`] for a rename whose names exist on neither side or
+/// whose new name is not in the schema; SQLite errors simulating a rename.
 pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Plan> {
     let mut statements = Vec::new();
     let mut changes = Vec::new();
@@ -129,6 +129,13 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
                         return Err(Error::invalid_args(
                             "renames",
                             format!("rename of table `{from}` to `{to}`: neither table exists"),
+                        ));
+                    } else if !target.tables.contains_key(to) {
+                        return Err(Error::invalid_args(
+                            "renames",
+                            format!(
+                                "rename of table `{from}` to `{to}`: the schema has no table `{to}`"
+                            ),
                         ));
                     }
                 }
@@ -172,6 +179,13 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
                                 "rename of column `{table}.{from}` to `{to}`: neither column exists"
                             ),
                         ));
+                    } else if !wanted {
+                        return Err(Error::invalid_args(
+                            "renames",
+                            format!(
+                                "rename of column `{table}.{from}` to `{to}`: the schema has no column `{table}.{to}`"
+                            ),
+                        ));
                     }
                 }
             }
@@ -185,7 +199,9 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
             statements.extend(rename_sql);
         }
     }
-    let diffed = diff(&live, target);
+    let mut diffed = diff(&live, target);
+    // List changes in the order their statements run.
+    diffed.sort_by_key(rank);
     statements.extend(statements_for(&live, target, &diffed));
     changes.extend(diffed);
     Ok(Plan {
@@ -193,6 +209,24 @@ pub fn plan(live: &Snapshot, target: &Snapshot, renames: &[Rename]) -> Result<Pl
         statements,
         live,
     })
+}
+
+/// Execution phase of a change (see [`statements_for`]).
+fn rank(c: &Change) -> u8 {
+    match c {
+        Change::RenameTable { .. } | Change::RenameColumn { .. } => 0,
+        Change::DropTrigger { .. } => 1,
+        Change::DropVirtualTable { .. } => 2,
+        Change::DropIndex { .. } => 3,
+        Change::CreateTable { .. } => 4,
+        Change::AddColumn { .. } | Change::DropColumn { .. } => 5,
+        Change::RebuildTable { .. } => 6,
+        Change::DropTable { .. } => 7,
+        Change::CreateIndex { .. } => 8,
+        Change::CreateVirtualTable { .. } => 9,
+        Change::CreateTrigger { .. } => 10,
+        Change::RefreshFts { .. } => 11,
+    }
 }
 
 /// Orders and renders the statements of `changes`.
@@ -364,7 +398,13 @@ pub(crate) fn rebuild(live: &Table, target: &Table) -> Vec<String> {
 /// the declared type changes, `coalesce` with the new default when the column
 /// becomes NOT NULL.
 fn copy_expr(l: &introspect::Column, t: &introspect::Column) -> String {
-    let mut e = quote(&l.name);
+    copy_expr_from(&quote(&l.name), l, t)
+}
+
+/// [`copy_expr`] over an arbitrary source expression (the preflight reads
+/// the live file, where a declared rename has not happened yet).
+pub(crate) fn copy_expr_from(src: &str, l: &introspect::Column, t: &introspect::Column) -> String {
+    let mut e = src.to_string();
     if l.definition == t.definition {
         return e;
     }

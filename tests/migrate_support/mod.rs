@@ -72,12 +72,13 @@ impl Db {
         let c = self.conn();
         let mut out = rows(
             &c,
-            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name",
+            // sqlite_stat* come and go with `PRAGMA optimize` on close.
+            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name",
         );
         let tables: Vec<String> = rows(
             &c,
             // Lock leases change on every apply; they are not migration state.
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name <> '_litestone_locks' ORDER BY name",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name <> '_litestone_locks' AND name NOT LIKE 'sqlite_stat%' ORDER BY name",
         )
         .into_iter()
         .map(|r| r[0].clone())
@@ -126,8 +127,15 @@ pub fn r(v: &[&[&str]]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Asserts the live database matches `client`'s schema.
+/// Asserts the live database matches `client`'s schema, and its integrity
+/// and foreign keys are sound.
 pub async fn assert_clean(client: &Client, dir: &Path) {
     let report = client.migrator(dir).verify().await.unwrap();
     assert!(report.is_clean(), "verify not clean:\n{report}");
+    assert_eq!(client.integrity_check().await.unwrap(), vec!["ok"]);
+    let fk = client
+        .sql("PRAGMA foreign_key_check", serde_json::json!([]))
+        .await
+        .unwrap();
+    assert_eq!(fk, serde_json::json!([]), "foreign key violations");
 }
