@@ -268,6 +268,23 @@ async fn every_mode_begins_and_commits() {
         .unwrap();
     }
     assert_eq!(values(&db).await, vec![0, 1, 2]);
+    // The two-field literal of the public contract compiles.
+    let opts = TxOptions {
+        mode: TxMode::Immediate,
+        timeout: None,
+    };
+    db.transaction_on("main", opts.clone(), async |tx| {
+        tx.sql("INSERT INTO t VALUES (3)", json!([])).await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(values(&db).await, vec![0, 1, 2, 3]);
+    let err = db
+        .transaction_on("nope", opts, async |_tx| Ok(()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgs);
     db.close().await.unwrap();
 }
 

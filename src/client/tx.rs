@@ -36,8 +36,6 @@ pub struct TxOptions {
     /// Longest time the transaction may run, from BEGIN; `None` uses the
     /// client's default (30 s unless the builder set another).
     pub timeout: Option<Duration>,
-    /// Database block to run on; `None` is `main`.
-    pub database: Option<String>,
 }
 
 /// Runs `f(tx)` catching panics (both while creating the future and while
@@ -101,7 +99,15 @@ impl Client {
         self.transaction_with(TxOptions::default(), f).await
     }
 
-    /// [`Client::transaction`] with a mode, timeout or database.
+    /// [`Client::transaction`] with a mode or timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: litestone::Client) -> litestone::Result<()> {
+    /// use litestone::{TxMode, TxOptions};
+    /// let opts = TxOptions { mode: TxMode::Deferred, timeout: Some(std::time::Duration::from_secs(5)) };
+    /// db.transaction_with(opts, async |tx| tx.exec("DELETE FROM t").await).await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`Client::transaction`].
@@ -114,7 +120,30 @@ impl Client {
         Fut: Future<Output = Result<T>> + Send,
         T: Send,
     {
-        let database = opts.database.unwrap_or_else(|| "main".to_string());
+        self.transaction_on("main", opts, f).await
+    }
+
+    /// [`Client::transaction_with`] on the database block `database` (models
+    /// of other databases keep running outside the transaction).
+    ///
+    /// # Errors
+    /// As [`Client::transaction`]; [`Error::InvalidArgs`] for an unknown
+    /// database.
+    ///
+    /// # Cancel safety
+    /// Dropping the future rolls the transaction back.
+    pub async fn transaction_on<T, F, Fut>(
+        &self,
+        database: &str,
+        opts: TxOptions,
+        f: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = Result<T>> + Send,
+        T: Send,
+    {
+        let database = database.to_string();
         if self.ctx.tx.as_ref().is_some_and(|t| t.database == database) {
             return Tx {
                 client: self.clone(),
