@@ -124,9 +124,11 @@ fn fetch(
         for (i, c) in plan.cols.iter().enumerate() {
             let v = codec::decode(c.kind, row.get_ref(i)?);
             if c.count.is_some() {
-                counts.get_or_insert_with(Map::new).insert(c.key.clone(), v);
+                counts
+                    .get_or_insert_with(Map::new)
+                    .insert(c.key.to_string(), v);
             } else {
-                obj.insert(c.key.clone(), v);
+                obj.insert(c.key.to_string(), v);
             }
         }
         if let Some(c) = counts {

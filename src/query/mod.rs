@@ -18,6 +18,7 @@
 //! filters built here).
 
 pub(crate) mod ast;
+pub(crate) mod cache;
 pub(crate) mod cursor;
 pub(crate) mod filter;
 pub mod raw;
@@ -46,6 +47,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) auth: Option<&'a Value>,
     /// `as_system()`.
     pub(crate) system: bool,
+    /// The client's compile caches (`None` in pure compile tests).
+    pub(crate) cache: Option<&'a cache::QueryCache>,
 }
 
 /// The model operations of this layer.
@@ -435,7 +438,7 @@ fn returning(
     }
     let mut q = ReadQuery {
         table: model.table.clone(),
-        cols: Vec::new(),
+        cols: Arc::default(),
         hidden: Vec::new(),
         filter: Filter::True,
         order: Vec::new(),
@@ -477,7 +480,7 @@ fn rows_write(
         None => {
             let rows = sql::RowsPlan {
                 stmt: stmt(None),
-                cols: Vec::new(),
+                cols: Arc::default(),
                 hidden: 0,
                 includes: Vec::new(),
             };

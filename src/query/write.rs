@@ -333,21 +333,19 @@ pub(crate) fn unique_target<'m>(
         Some(Value::Object(o)) => o.len() == 1 && o.get("equals").is_some_and(|x| !x.is_null()),
         Some(_) => true,
     };
-    let mut sets: Vec<Vec<crate::schema::FieldId>> = vec![model.primary_key.clone()];
-    sets.extend(model.uniques.iter().map(|u| u.fields.clone()));
-    for f in &model.fields {
-        if (f.is_unique || f.is_id) && f.is_column() {
-            sets.push(vec![f.id]);
-        }
-    }
-    sets.into_iter()
+    // Primary key first, then @@unique sets, then single @unique / @id fields.
+    let pk = std::iter::once(model.primary_key.as_slice());
+    let uniques = model.uniques.iter().map(|u| u.fields.as_slice());
+    let singles = model
+        .fields
+        .iter()
+        .filter(|f| (f.is_unique || f.is_id) && f.is_column())
+        .map(|f| std::slice::from_ref(&f.id));
+    pk.chain(uniques)
+        .chain(singles)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.into_iter()
-                .map(|id| model.field_by_id(id))
-                .collect::<Vec<_>>()
-        })
-        .find(|fs| fs.iter().all(|f| pinned(f)))
+        .find(|s| s.iter().all(|id| pinned(model.field_by_id(*id))))
+        .map(|s| s.iter().map(|id| model.field_by_id(*id)).collect())
 }
 
 /// Names of the unique keys of a model, for error messages.
