@@ -7,6 +7,10 @@
 //! `@guarded(all)` hide the same way unless the client is `as_system()`, and
 //! an explicit `select` does not reveal a guarded field. Derived (`@from`) and
 //! `@computed` fields are never selected as columns.
+//!
+//! Soft delete: reads of `@@softDelete` models see live rows only, unless
+//! `withDeleted: true`, `onlyDeleted: true`, or the top-level `where` names
+//! the soft-delete field itself (the README's `{deletedAt: {not: null}}`).
 
 use std::sync::Arc;
 
@@ -125,8 +129,13 @@ pub(crate) fn deleted_filter(
     let Some(o) = o else {
         return Ok(live_filter(model));
     };
-    let with = get_bool(o, "withDeleted", path)?;
+    let mut with = get_bool(o, "withDeleted", path)?;
     let only = get_bool(o, "onlyDeleted", path)?;
+    // A where that names the soft-delete field itself (`{deletedAt: {not:
+    // null}}`) takes control of it: the implicit live-rows filter is dropped.
+    if let (Some(sd), Some(Value::Object(w))) = (model.soft_delete, o.get("where")) {
+        with |= w.contains_key(&model.field_by_id(sd.field).name);
+    }
     match (model.soft_delete, with, only) {
         (Some(_), _, true) => Ok(super::ast::Filter::Not(Box::new(live_filter(model)))),
         (Some(_), true, false) => Ok(super::ast::Filter::True),
