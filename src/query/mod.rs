@@ -261,8 +261,13 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             };
             let mut shapes = ShapeCache::default();
             let mut stmts = Vec::with_capacity(items.len());
+            let mut path = String::new();
             for (i, item) in items.iter().enumerate() {
-                let row = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
+                path.clear();
+                // Reuses one buffer: a 100k-row batch should not format 100k paths.
+                use std::fmt::Write as _;
+                let _ = write!(path, "data[{i}]");
+                let row = write::insert_row(cx, model, item, &path)?;
                 stmts.push(shapes.insert(&model.table, &row, &conflict));
             }
             Ok(Plan::Exec(stmts))

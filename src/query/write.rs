@@ -47,10 +47,10 @@ fn auth_path(cx: &Cx<'_>, path: &[String]) -> Option<Value> {
     (!v.is_null()).then(|| v.clone())
 }
 
-fn check_writable(model: &Model, f: &Field, path: &str) -> Result<()> {
+fn check_writable(model: &Model, f: &Field, path: impl Fn() -> String) -> Result<()> {
     if f.relation().is_some() {
         return Err(Error::invalid_args(
-            path,
+            path(),
             format!(
                 "nested writes through `{}.{}` are not supported yet",
                 model.name, f.name
@@ -59,7 +59,7 @@ fn check_writable(model: &Model, f: &Field, path: &str) -> Result<()> {
     }
     if !f.is_column() || f.generated.is_some() {
         return Err(Error::invalid_args(
-            path,
+            path(),
             format!(
                 "`{}.{}` is derived or generated: it is read-only",
                 model.name, f.name
@@ -147,7 +147,7 @@ pub(crate) fn insert_row(
                 path: join(path, key),
             });
         };
-        check_writable(model, f, &join(path, key))?;
+        check_writable(model, f, || join(path, key))?;
     }
     let mut values: Vec<(String, InsertVal)> = Vec::with_capacity(model.fields.len());
     let mut raw: Vec<(usize, Value)> = Vec::new();
@@ -255,7 +255,7 @@ pub(crate) fn update_set(
                 path: p,
             });
         };
-        check_writable(model, f, &p)?;
+        check_writable(model, f, || p.clone())?;
         set.push((f.column.clone(), set_expr(cx, model, f, v, &p)?));
     }
     for f in &model.fields {
