@@ -15,14 +15,20 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use super::ast::OutCol;
+use super::shape::ShapeKey;
 use crate::schema::ModelId;
 
 type ProjectionKey = (ModelId, bool, bool);
+
+/// Distinct read shapes kept before the text cache is reset (raw SQL
+/// fragments make shapes unbounded; a reset only costs re-rendering).
+const MAX_SHAPES: usize = 4096;
 
 /// Compile caches of one client (shared by its clones).
 #[derive(Debug, Default)]
 pub(crate) struct QueryCache {
     projections: RwLock<HashMap<ProjectionKey, Arc<Vec<OutCol>>>>,
+    texts: RwLock<HashMap<ShapeKey, Arc<[Arc<str>]>>>,
 }
 
 impl QueryCache {
@@ -41,5 +47,20 @@ impl QueryCache {
         let cols = build();
         self.projections.write().insert(key, cols.clone());
         cols
+    }
+
+    /// The statement texts (pre-order: the read, then each include level)
+    /// of a read shape seen before.
+    pub(crate) fn texts(&self, key: ShapeKey) -> Option<Arc<[Arc<str>]>> {
+        self.texts.read().get(&key).cloned()
+    }
+
+    /// Remembers the statement texts of a read shape.
+    pub(crate) fn remember(&self, key: ShapeKey, texts: Arc<[Arc<str>]>) {
+        let mut map = self.texts.write();
+        if map.len() >= MAX_SHAPES {
+            map.clear();
+        }
+        map.insert(key, texts);
     }
 }
