@@ -1,12 +1,17 @@
 //! Per-client caches of compile work that depends only on the schema and
 //! the caller's visibility (never on argument values).
 //!
-//! Today: the default projection of each (model, list read, system) — the
-//! visible output columns a read returns when nothing is selected — shared
-//! as an `Arc` by every plan that uses it, so a point read does not rebuild
-//! and re-allocate its column list. SQLite's own preparation is cached per
-//! connection by statement text (`prepare_cached` in `exec/`), and bulk
-//! writes reuse each statement shape's text within a call
+//! - The default projection of each (model, list read, system) — the
+//!   visible output columns a read returns when nothing is selected — shared
+//!   as an `Arc` by every plan that uses it.
+//! - The statement texts of every read shape compiled so far, keyed by
+//!   [`super::shape::read_key`] (model, operation and argument structure
+//!   with values stripped, as the typed query shows them): a repeated shape
+//!   only collects its parameters ([`crate::sql::select::rows_cached`]).
+//!
+//! SQLite's own preparation is cached per connection by statement text
+//! (`prepare_cached` in `exec/`), which the stable texts make effective, and
+//! bulk writes reuse each statement shape's text within a call
 //! (`query::ShapeCache`).
 
 use std::collections::HashMap;

@@ -52,29 +52,48 @@ pub(crate) struct Cx<'a> {
     pub(crate) cache: Option<&'a cache::QueryCache>,
 }
 
-/// The model operations of this layer.
+/// The model operations of this layer (one per `Model` method).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum Op {
+    /// `findMany`.
     FindMany,
+    /// `findFirst`.
     FindFirst,
+    /// `findFirstOrThrow`.
     FindFirstOrThrow,
+    /// `findUnique`.
     FindUnique,
+    /// `findUniqueOrThrow`.
     FindUniqueOrThrow,
+    /// `findManyAndCount`.
     FindManyAndCount,
+    /// `count`.
     Count,
+    /// `exists`.
     Exists,
+    /// `findManyCursor`.
     FindManyCursor,
+    /// `create`.
     Create,
+    /// `createMany`.
     CreateMany,
+    /// `update`.
     Update,
+    /// `updateMany`.
     UpdateMany,
+    /// `upsert`.
     Upsert,
+    /// `upsertMany`.
     UpsertMany,
+    /// `remove`.
     Remove,
+    /// `removeMany`.
     RemoveMany,
+    /// `delete`.
     Delete,
+    /// `deleteMany`.
     DeleteMany,
+    /// `restore`.
     Restore,
 }
 
