@@ -138,9 +138,11 @@ fn decode_row(plan: &RowsPlan, row: &rusqlite::Row<'_>) -> Result<Fetched> {
     for (i, c) in plan.cols.iter().enumerate() {
         let v = codec::decode(c.kind, row.get_ref(i)?);
         if c.count.is_some() {
-            counts.get_or_insert_with(Map::new).insert(c.key.clone(), v);
+            counts
+                .get_or_insert_with(Map::new)
+                .insert(c.key.to_string(), v);
         } else {
-            obj.insert(c.key.clone(), v);
+            obj.insert(c.key.to_string(), v);
         }
     }
     if let Some(c) = counts {
@@ -177,13 +179,16 @@ fn attach(
     parents: &mut [Fetched],
     log: &mut Log,
 ) -> Result<()> {
+    // Distinct parent keys, with how many parents share each one.
     let mut keys: Vec<Value> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut uses: HashMap<Key, usize> = HashMap::new();
     for p in parents.iter() {
         if let Some(k) = p.hidden.get(inc.parent_key).and_then(key_of) {
-            if seen.insert(k) {
+            let n = uses.entry(k).or_insert(0);
+            if *n == 0 {
                 keys.push(codec::sql_to_json(&p.hidden[inc.parent_key]));
             }
+            *n += 1;
         }
     }
     let mut groups: HashMap<Key, Vec<Value>> = HashMap::new();
@@ -196,16 +201,22 @@ fn attach(
         }
     }
     for p in parents.iter_mut() {
-        let found = p
-            .hidden
-            .get(inc.parent_key)
-            .and_then(key_of)
-            .and_then(|k| groups.get(&k));
+        let key = p.hidden.get(inc.parent_key).and_then(key_of);
+        // Move a group to its last parent; copy it only for parents sharing a key.
+        let found = key.and_then(|k| {
+            let n = uses.get_mut(&k)?;
+            *n -= 1;
+            if *n == 0 {
+                groups.remove(&k)
+            } else {
+                groups.get(&k).cloned()
+            }
+        });
         let v = if inc.to_many {
-            Value::Array(found.cloned().unwrap_or_default())
+            Value::Array(found.unwrap_or_default())
         } else {
             found
-                .and_then(|g| g.first().cloned())
+                .and_then(|g| g.into_iter().next())
                 .unwrap_or(Value::Null)
         };
         p.obj.insert(inc.key.clone(), v);
@@ -326,9 +337,25 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
             }))
         }
         Plan::Exec(stmts) => {
-            let mut n = 0;
+            // Consecutive statements sharing one text (bulk writes) reuse one
+            // prepared statement instead of a cache lookup per row.
+            let mut n = 0u64;
+            let mut current: Option<(&Arc<str>, rusqlite::CachedStatement<'_>)> = None;
             for s in stmts {
-                n += execute(conn, s, log)?;
+                let t = log.start();
+                let reuse = matches!(&current, Some((sql, _)) if Arc::ptr_eq(sql, &s.sql));
+                if !reuse {
+                    current = Some((&s.sql, conn.prepare_cached(&s.sql)?));
+                }
+                let Some((_, st)) = current.as_mut() else {
+                    continue;
+                };
+                for (i, p) in s.params.iter().enumerate() {
+                    st.raw_bind_parameter(i + 1, p)?;
+                }
+                let changed = st.raw_execute()? as u64;
+                log.record(t, s, None, changed);
+                n += changed;
             }
             Ok(json!({ "count": n }))
         }

@@ -2,12 +2,14 @@
 //! consumes. Every identifier in here was copied from the validated schema
 //! (never from the caller's JSON); every value is a bound parameter.
 
+use std::sync::Arc;
+
 use rusqlite::types::Value as SqlValue;
 
 use crate::codec::Kind;
 
 /// A column reference inside a filter, relative to the current table alias.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum Col {
     /// A stored column.
     Column(String),
@@ -21,7 +23,7 @@ pub(crate) enum Col {
 }
 
 /// Comparison operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum CmpOp {
     /// `=`.
     Eq,
@@ -38,7 +40,7 @@ pub(crate) enum CmpOp {
 }
 
 /// Text matching operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum TextOp {
     /// `contains`.
     Contains,
@@ -49,7 +51,7 @@ pub(crate) enum TextOp {
 }
 
 /// Quantifiers of relation filters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Quant {
     /// At least one related row matches (`some`, `is`).
     Some,
@@ -60,7 +62,7 @@ pub(crate) enum Quant {
 }
 
 /// How a related table joins to the current one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum Link {
     /// `target.col = current.col` pairs.
     Direct {
@@ -183,7 +185,7 @@ impl Filter {
 }
 
 /// NULLS FIRST / LAST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Nulls {
     /// NULLS FIRST.
     First,
@@ -222,7 +224,7 @@ pub(crate) struct RelatedSort {
 }
 
 /// The selected value of a [`RelatedSort`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum SortValue {
     /// A column of the last hop.
     Column(String),
@@ -244,9 +246,9 @@ impl Order {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct OutCol {
     /// JSON key (field name).
-    pub(crate) key: String,
+    pub(crate) key: Arc<str>,
     /// Column name.
-    pub(crate) column: String,
+    pub(crate) column: Arc<str>,
     /// Decoding kind.
     pub(crate) kind: Kind,
     /// A relation count (`_count: {select: {posts: true}}`) instead of a
@@ -268,8 +270,9 @@ impl crate::codec::de::ColumnInfo for OutCol {
 pub(crate) struct ReadQuery {
     /// Table.
     pub(crate) table: String,
-    /// Visible columns, in output order.
-    pub(crate) cols: Vec<OutCol>,
+    /// Visible columns, in output order (shared with the compiled plan and,
+    /// for default projections, with the per-client cache).
+    pub(crate) cols: Arc<Vec<OutCol>>,
     /// Extra columns fetched after the visible ones (keys for includes and
     /// cursors), raw.
     pub(crate) hidden: Vec<String>,
@@ -290,7 +293,7 @@ pub(crate) struct ReadQuery {
 }
 
 /// How an included level selects the rows of its parent keys.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum ParentLink {
     /// `child.column IN (parent keys)`; the column is the group key.
     Column(String),

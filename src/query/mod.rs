@@ -18,10 +18,12 @@
 //! filters built here).
 
 pub(crate) mod ast;
+pub(crate) mod cache;
 pub(crate) mod cursor;
 pub(crate) mod filter;
 pub mod raw;
 pub(crate) mod read;
+pub(crate) mod shape;
 pub(crate) mod validate;
 pub(crate) mod write;
 
@@ -46,31 +48,52 @@ pub(crate) struct Cx<'a> {
     pub(crate) auth: Option<&'a Value>,
     /// `as_system()`.
     pub(crate) system: bool,
+    /// The client's compile caches (`None` in pure compile tests).
+    pub(crate) cache: Option<&'a cache::QueryCache>,
 }
 
-/// The model operations of this layer.
+/// The model operations of this layer (one per `Model` method).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum Op {
+    /// `findMany`.
     FindMany,
+    /// `findFirst`.
     FindFirst,
+    /// `findFirstOrThrow`.
     FindFirstOrThrow,
+    /// `findUnique`.
     FindUnique,
+    /// `findUniqueOrThrow`.
     FindUniqueOrThrow,
+    /// `findManyAndCount`.
     FindManyAndCount,
+    /// `count`.
     Count,
+    /// `exists`.
     Exists,
+    /// `findManyCursor`.
     FindManyCursor,
+    /// `create`.
     Create,
+    /// `createMany`.
     CreateMany,
+    /// `update`.
     Update,
+    /// `updateMany`.
     UpdateMany,
+    /// `upsert`.
     Upsert,
+    /// `upsertMany`.
     UpsertMany,
+    /// `remove`.
     Remove,
+    /// `removeMany`.
     RemoveMany,
+    /// `delete`.
     Delete,
+    /// `deleteMany`.
     DeleteMany,
+    /// `restore`.
     Restore,
 }
 
@@ -154,7 +177,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 q.limit = Some(1);
             }
             Ok(Plan::Rows {
-                rows: sql::select::rows(&q, false),
+                rows: rows_plan(cx, &q, false),
                 shape,
             })
         }
@@ -197,7 +220,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             // Validate field names first so an unknown key reports as such.
             let q = read::build(cx, model, o, opts, "")?;
             Ok(Plan::Rows {
-                rows: sql::select::rows(&q, false),
+                rows: rows_plan(cx, &q, false),
                 shape: if op == Op::FindUnique {
                     Shape::First
                 } else {
@@ -220,7 +243,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             cq.limit = None;
             cq.offset = None;
             Ok(Plan::RowsAndCount {
-                rows: sql::select::rows(&q, false),
+                rows: rows_plan(cx, &q, false),
                 count: sql::select::count(&cq),
             })
         }
@@ -256,11 +279,16 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 None | Some(Value::Bool(false)) | Some(Value::Null) => Conflict::Fail,
                 Some(_) => return Err(Error::invalid_args("skipDuplicates", "expected a boolean")),
             };
-            let mut interner = Interner::default();
+            let mut shapes = ShapeCache::default();
             let mut stmts = Vec::with_capacity(items.len());
+            let mut path = String::new();
             for (i, item) in items.iter().enumerate() {
-                let row = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
-                stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
+                path.clear();
+                // Reuses one buffer: a 100k-row batch should not format 100k paths.
+                use std::fmt::Write as _;
+                let _ = write!(path, "data[{i}]");
+                let row = write::insert_row(cx, model, item, &path)?;
+                stmts.push(shapes.insert(&model.table, &row, &conflict));
             }
             Ok(Plan::Exec(stmts))
         }
@@ -346,6 +374,29 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
     }
 }
 
+/// The rows plan of a read, reusing the statement texts of its shape when
+/// this client compiled the same shape before.
+fn rows_plan(cx: &Cx<'_>, q: &ReadQuery, explicit_nulls: bool) -> sql::RowsPlan {
+    let Some(cache) = cx.cache else {
+        return sql::select::rows(q, explicit_nulls);
+    };
+    let key = shape::read_key(q, explicit_nulls);
+    if let Some(texts) = cache.texts(key) {
+        let plan = sql::select::rows_cached(q, explicit_nulls, &texts);
+        debug_assert_eq!(
+            plan,
+            sql::select::rows(q, explicit_nulls),
+            "the shape key missed an input of the SQL text"
+        );
+        return plan;
+    }
+    let plan = sql::select::rows(q, explicit_nulls);
+    let mut texts = Vec::new();
+    sql::select::texts(&plan, &mut texts);
+    cache.remember(key, texts.into());
+    plan
+}
+
 fn soft_set(model: &Model, remove: bool) -> Vec<(String, SetExpr)> {
     let mut set = Vec::new();
     if let Some(sd) = model.soft_delete {
@@ -361,20 +412,57 @@ fn soft_set(model: &Model, remove: bool) -> Vec<(String, SetExpr)> {
     set
 }
 
-/// Shares the text of identical statements (bulk writes).
+/// Bulk-insert statement reuse: rows of the same shape (columns, sequence
+/// columns, conflict clause) share one SQL text, written once; later rows
+/// only collect their parameters through the same walk
+/// ([`sql::write::insert_params`]). Debug builds re-render every reused
+/// statement and assert the text is identical.
 #[derive(Default)]
-struct Interner(HashMap<Arc<str>, ()>);
+struct ShapeCache(HashMap<String, Arc<str>>);
 
-impl Interner {
-    fn stmt(&mut self, s: Stmt) -> Stmt {
-        if let Some((k, _)) = self.0.get_key_value(&s.sql) {
-            return Stmt {
-                sql: k.clone(),
-                params: s.params,
-            };
+impl ShapeCache {
+    fn key(row: &InsertRow, conflict: &Conflict) -> String {
+        let mut k = String::new();
+        for (c, v) in &row.values {
+            k.push_str(c);
+            k.push(match v {
+                ast::InsertVal::Param(_) => '\u{1}',
+                ast::InsertVal::Sequence { scope: None } => '\u{2}',
+                ast::InsertVal::Sequence { scope: Some(_) } => '\u{3}',
+            });
         }
-        self.0.insert(s.sql.clone(), ());
-        s
+        match conflict {
+            Conflict::Fail => k.push('F'),
+            Conflict::Ignore => k.push('I'),
+            Conflict::Update { set, .. } => {
+                k.push('U');
+                for (c, e) in set {
+                    k.push_str(c);
+                    k.push(match e {
+                        SetExpr::Value(_) => '\u{1}',
+                        SetExpr::Arith(op, _) => op.chars().next().unwrap_or('?'),
+                        SetExpr::Excluded => '\u{4}',
+                        SetExpr::Keep => '\u{5}',
+                    });
+                }
+            }
+        }
+        k
+    }
+
+    fn insert(&mut self, table: &str, row: &InsertRow, conflict: &Conflict) -> Stmt {
+        let key = Self::key(row, conflict);
+        if let Some(sql) = self.0.get(&key) {
+            let stmt = Stmt {
+                sql: sql.clone(),
+                params: sql::write::insert_params(table, row, conflict),
+            };
+            debug_assert_eq!(stmt, sql::write::insert(table, row, conflict, None));
+            return stmt;
+        }
+        let stmt = sql::write::insert(table, row, conflict, None);
+        self.0.insert(key, stmt.sql.clone());
+        stmt
     }
 }
 
@@ -398,7 +486,7 @@ fn returning(
     }
     let mut q = ReadQuery {
         table: model.table.clone(),
-        cols: Vec::new(),
+        cols: Arc::default(),
         hidden: Vec::new(),
         filter: Filter::True,
         order: Vec::new(),
@@ -440,7 +528,7 @@ fn rows_write(
         None => {
             let rows = sql::RowsPlan {
                 stmt: stmt(None),
-                cols: Vec::new(),
+                cols: Arc::default(),
                 hidden: 0,
                 includes: Vec::new(),
             };
@@ -569,7 +657,7 @@ fn compile_cursor(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
     }
     q.limit = Some(limit + 1);
     Ok(Plan::Cursor {
-        rows: sql::select::rows(&q, true),
+        rows: rows_plan(cx, &q, true),
         limit: limit as usize,
         order: order_idx,
         spec,
@@ -710,7 +798,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
             ));
         }
     };
-    let mut interner = Interner::default();
+    let mut shapes = ShapeCache::default();
     let mut stmts = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let row: InsertRow = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
@@ -735,7 +823,66 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
             target_where: target_where.clone(),
             set,
         };
-        stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
+        stmts.push(shapes.insert(&model.table, &row, &conflict));
     }
     Ok(Plan::Exec(stmts))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn plan_sql(plan: &Plan) -> Arc<str> {
+        plan.statements()[0].sql.clone()
+    }
+
+    #[test]
+    fn same_shape_reuses_text_and_different_shape_does_not() {
+        let schema = crate::schema::parse(
+            "model users { id Integer @id  email Text @unique  age Integer?  posts posts[] }\n\
+             model posts { id Integer @id  author users @relation(fields: [authorId], references: [id])  authorId Integer  views Integer }",
+        )
+        .expect("schema");
+        let cache = cache::QueryCache::default();
+        let cx = Cx {
+            schema: &schema,
+            auth: None,
+            system: false,
+            cache: Some(&cache),
+        };
+        let users = schema.model("users").expect("users");
+        let args = |age: i64, limit: i64| json!({"where": {"age": {"gt": age}}, "include": {"posts": {"where": {"views": {"lt": age}}}}, "limit": limit});
+        let a = compile(&cx, users, Op::FindMany, &args(1, 5)).expect("a");
+        let b = compile(&cx, users, Op::FindMany, &args(2, 9)).expect("b");
+        // same text objects (cache hit), different parameters
+        assert!(Arc::ptr_eq(&plan_sql(&a), &plan_sql(&b)));
+        assert!(Arc::ptr_eq(&a.statements()[1].sql, &b.statements()[1].sql));
+        assert_ne!(a.statements()[0].params, b.statements()[0].params);
+        assert_eq!(b.statements()[0].params.len(), 2);
+        // a null changes the text, so it is another shape
+        let c = compile(&cx, users, Op::FindMany, &json!({"where": {"age": null}})).expect("c");
+        let d = compile(&cx, users, Op::FindMany, &json!({"where": {"age": 3}})).expect("d");
+        assert_ne!(plan_sql(&c), plan_sql(&d));
+        // in-lists of another length are another shape
+        let e = compile(
+            &cx,
+            users,
+            Op::FindMany,
+            &json!({"where": {"id": {"in": [1, 2]}}}),
+        )
+        .expect("e");
+        let f = compile(
+            &cx,
+            users,
+            Op::FindMany,
+            &json!({"where": {"id": {"in": [1, 2, 3]}}}),
+        )
+        .expect("f");
+        assert_ne!(plan_sql(&e), plan_sql(&f));
+        // find_first forces LIMIT 1 but binds it: same text as a limited find_many
+        let g = compile(&cx, users, Op::FindFirst, &json!({"where": {"age": 4}})).expect("g");
+        assert!(g.statements()[0].sql.contains("LIMIT ?"));
+    }
 }

@@ -12,7 +12,12 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
     let Some(q) = ret else { return };
     w.push(" RETURNING ");
     let mut first = true;
-    for c in q.cols.iter().map(|c| &c.column).chain(q.hidden.iter()) {
+    for c in q
+        .cols
+        .iter()
+        .map(|c| &*c.column)
+        .chain(q.hidden.iter().map(String::as_str))
+    {
         if !first {
             w.push(", ");
         }
@@ -39,6 +44,29 @@ pub(crate) fn insert(
     ret: Option<&ReadQuery>,
 ) -> Stmt {
     let mut w = SqlWriter::default();
+    insert_walk(&mut w, table, row, conflict, ret);
+    finish(w)
+}
+
+/// The parameters of [`insert`] for a row whose statement text is already
+/// known (same shape as a previous row).
+pub(crate) fn insert_params(
+    table: &str,
+    row: &InsertRow,
+    conflict: &Conflict,
+) -> Vec<rusqlite::types::Value> {
+    let mut w = SqlWriter::params_only();
+    insert_walk(&mut w, table, row, conflict, None);
+    w.params
+}
+
+fn insert_walk(
+    w: &mut SqlWriter,
+    table: &str,
+    row: &InsertRow,
+    conflict: &Conflict,
+    ret: Option<&ReadQuery>,
+) {
     w.push(if matches!(conflict, Conflict::Ignore) {
         "INSERT OR IGNORE INTO "
     } else {
@@ -98,10 +126,9 @@ pub(crate) fn insert(
             w.push(" WHERE ").push(pred);
         }
         w.push(" DO UPDATE SET ");
-        set_list(&mut w, set, target.first().map(String::as_str));
+        set_list(w, set, target.first().map(String::as_str));
     }
-    returning(&mut w, ret);
-    finish(w)
+    returning(w, ret);
 }
 
 fn set_list(w: &mut SqlWriter, set: &[(String, SetExpr)], keep: Option<&str>) {

@@ -6,30 +6,59 @@ use rusqlite::types::Value as SqlValue;
 use crate::query::ast::{CmpOp, Col, Filter, Link, Quant, RelatedSort, SortValue, TextOp};
 
 /// SQL text and its parameters, built together.
-#[derive(Debug, Default)]
+///
+/// A writer made with [`SqlWriter::params_only`] walks the same code but
+/// skips the text: used when the text of a shape is already known (rows 2..n
+/// of a bulk insert), so parameters still come from the one walk that would
+/// have written the text.
+#[derive(Debug)]
 pub(crate) struct SqlWriter {
     /// The text.
     pub(crate) sql: String,
     /// Parameters in placeholder order.
     pub(crate) params: Vec<SqlValue>,
     next_alias: u32,
+    text: bool,
+}
+
+impl Default for SqlWriter {
+    fn default() -> Self {
+        SqlWriter {
+            sql: String::new(),
+            params: Vec::new(),
+            next_alias: 0,
+            text: true,
+        }
+    }
 }
 
 impl SqlWriter {
+    /// A writer that collects parameters only.
+    pub(crate) fn params_only() -> Self {
+        SqlWriter {
+            text: false,
+            ..SqlWriter::default()
+        }
+    }
+
     /// Appends raw SQL syntax.
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
-        self.sql.push_str(s);
+        if self.text {
+            self.sql.push_str(s);
+        }
         self
     }
 
     /// Appends a double-quoted identifier (embedded quotes doubled).
     pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
+        if !self.text {
+            return self;
+        }
         self.sql.push('"');
-        for c in name.chars() {
-            if c == '"' {
-                self.sql.push('"');
-            }
-            self.sql.push(c);
+        if name.contains('"') {
+            self.sql.push_str(&name.replace('"', "\"\""));
+        } else {
+            self.sql.push_str(name);
         }
         self.sql.push('"');
         self
@@ -37,14 +66,12 @@ impl SqlWriter {
 
     /// Appends `alias."column"`.
     pub(crate) fn qcol(&mut self, alias: &str, column: &str) -> &mut Self {
-        self.sql.push_str(alias);
-        self.sql.push('.');
-        self.ident(column)
+        self.push(alias).push(".").ident(column)
     }
 
     /// Appends `?` and records its value.
     pub(crate) fn param(&mut self, v: SqlValue) -> &mut Self {
-        self.sql.push('?');
+        self.push("?");
         self.params.push(v);
         self
     }
