@@ -17,12 +17,19 @@
 //! `search`, nested writes (in [`write`]) and policies (ANDed into the
 //! filters built here).
 
+pub(crate) mod aggregate;
 pub(crate) mod ast;
 pub(crate) mod cursor;
+pub(crate) mod derived;
+pub(crate) mod dispatch;
 pub(crate) mod filter;
+pub(crate) mod group_by;
 pub mod raw;
 pub(crate) mod read;
+pub(crate) mod recursive;
+pub(crate) mod search;
 pub(crate) mod validate;
+pub(crate) mod window;
 pub(crate) mod write;
 
 use std::collections::HashMap;
@@ -72,6 +79,11 @@ pub enum Op {
     Delete,
     DeleteMany,
     Restore,
+    Aggregate,
+    GroupBy,
+    Query,
+    Search,
+    OptimizeFts,
 }
 
 impl Op {
@@ -98,6 +110,11 @@ impl Op {
             Op::Delete => "delete",
             Op::DeleteMany => "deleteMany",
             Op::Restore => "restore",
+            Op::Aggregate => "aggregate",
+            Op::GroupBy => "groupBy",
+            Op::Query => "query",
+            Op::Search => "search",
+            Op::OptimizeFts => "optimizeFts",
         }
     }
 
@@ -114,6 +131,10 @@ impl Op {
                 | Op::Count
                 | Op::Exists
                 | Op::FindManyCursor
+                | Op::Aggregate
+                | Op::GroupBy
+                | Op::Query
+                | Op::Search
         )
     }
 }
@@ -133,7 +154,15 @@ fn not_found(model: &Model, what: &str) -> Shape {
 /// `UnknownField`, `UnknownOperator`, `InvalidArgs` (with the JSON path) and
 /// `Validation` for written values.
 pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<Plan> {
+    if let Some(plan) = derived::hook(cx, model, op, args)? {
+        return Ok(plan);
+    }
     match op {
+        Op::Aggregate => aggregate::compile(cx, model, args),
+        Op::GroupBy => group_by::compile(cx, model, args),
+        Op::Query => compile(cx, model, dispatch::route(args), args),
+        Op::Search => search::compile(cx, model, args),
+        Op::OptimizeFts => search::optimize(model, args),
         Op::FindMany | Op::FindFirst | Op::FindFirstOrThrow => {
             let opts = ReadOpts {
                 list: true,

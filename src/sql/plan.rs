@@ -93,6 +93,10 @@ pub(crate) enum Plan {
     },
     /// Statements whose changes are summed → `{count}`.
     Exec(Vec<Stmt>),
+    /// `aggregate` / `groupBy` (see [`super::analytics`]).
+    Agg(super::analytics::AggPlan),
+    /// Recursive rows, flat or nested into trees (see [`super::analytics`]).
+    Tree(super::analytics::TreePlan),
 }
 
 impl Plan {
@@ -113,6 +117,8 @@ impl Plan {
                 out.push(count);
             }
             Plan::Exec(s) => out.extend(s.iter()),
+            Plan::Agg(a) => out.push(&a.stmt),
+            Plan::Tree(t) => rows(&t.rows, &mut out),
         }
         out
     }
