@@ -18,6 +18,8 @@ pub struct ClientBuilder {
     pub(crate) auto_migrate: bool,
     pub(crate) pragmas: Vec<(String, String)>,
     pub(crate) readers: Option<usize>,
+    pub(crate) statement_cache: Option<usize>,
+    pub(crate) tx_timeout: Option<std::time::Duration>,
     pub(crate) listeners: Vec<QueryListener>,
 }
 
@@ -29,6 +31,8 @@ impl std::fmt::Debug for ClientBuilder {
             .field("auto_migrate", &self.auto_migrate)
             .field("pragmas", &self.pragmas)
             .field("readers", &self.readers)
+            .field("statement_cache", &self.statement_cache)
+            .field("tx_timeout", &self.tx_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -68,6 +72,21 @@ impl ClientBuilder {
     /// Number of reader threads per database (default: available cores, at least 2).
     pub fn readers(mut self, n: usize) -> Self {
         self.readers = Some(n);
+        self
+    }
+
+    /// Prepared statements cached per connection (default 128).
+    pub fn statement_cache(mut self, capacity: usize) -> Self {
+        self.statement_cache = Some(capacity);
+        self
+    }
+
+    /// Longest time a transaction may pin the writer, counted from its BEGIN
+    /// (default 30 s); past it the transaction is rolled back and the call
+    /// fails with [`Error::Timeout`]. [`crate::TxOptions::timeout`] overrides it
+    /// per transaction.
+    pub fn transaction_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.tx_timeout = Some(timeout);
         self
     }
 
@@ -123,6 +142,7 @@ impl ClientBuilder {
                 path,
                 readers,
                 pragmas: self.pragmas.clone(),
+                statement_cache: self.statement_cache.unwrap_or(128),
             })
             .await?;
             databases.insert(name, rt);
@@ -151,6 +171,10 @@ impl ClientBuilder {
                 databases,
                 listeners: self.listeners,
                 observers: Default::default(),
+                locks: super::lock::LockRegistry::new(),
+                tx_timeout: self
+                    .tx_timeout
+                    .unwrap_or(crate::runtime::DEFAULT_TX_TIMEOUT),
             }),
             ctx: Ctx::default(),
         })

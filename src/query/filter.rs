@@ -418,6 +418,13 @@ fn parse_ops(op: &Operand<'_>, col: Col, obj: &Map<String, Value>, path: &str) -
                 let Value::String(s) = v else {
                     return Err(Error::invalid_args(p, "expected a string"));
                 };
+                // GLOB/LIKE patterns end at a NUL: refuse rather than match everything.
+                if s.contains('\0') {
+                    return Err(Error::invalid_args(
+                        p,
+                        "NUL characters are not supported in text patterns",
+                    ));
+                }
                 Filter::Text {
                     col: col.clone(),
                     op: match key.as_str() {
