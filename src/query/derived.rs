@@ -1,6 +1,6 @@
 //! Extended row reads: the `find_*` calls that need more than a plain
 //! SELECT of stored columns. [`hook`] takes over a read when it has a
-//! `window`, a `recursive` spec, a relation `orderBy` term, or when the
+//! `window` or a `recursive` spec, or when the
 //! model has `@from` derived fields, and compiles it to an [`ExtRead`]
 //! (written by [`crate::sql::analytics::ext_rows`]).
 //!
@@ -12,17 +12,14 @@
 //!   Derived fields are not filterable in `where`, and they are computed on
 //!   the top level of `find_many`/`find_first`/`find_unique` (not inside
 //!   `include`, `find_many_cursor` or `find_many_and_count`).
-//! - Relation `orderBy` (README "Sorting"): `{author: {name: "asc"}}` on
-//!   belongs-to relations (any number of hops, LEFT JOINs, rows without a
-//!   related row sort as NULL), and `{books: {_count: "desc"}}` /
-//!   `{books: {_sum: {price: "desc"}}}` (`_sum`/`_avg`/`_min`/`_max` on
-//!   has-many; `_count` also on many-to-many) as correlated subqueries.
+//! - `orderBy` (including relation terms, parsed by `read.rs`) and
+//!   relation `_count` selections keep working on extended reads.
 
 use serde_json::{Map, Value};
 
 use super::ast::{Filter, Link, Nulls, Order, OutCol, ReadQuery};
 use super::filter::{live_filter, relation_link};
-use super::read::{ReadOpts, allowed_keys, args_object, build, parse_order};
+use super::read::{ReadOpts, allowed_keys, args_object, build};
 use super::window::WindowCol;
 use super::{Cx, Op, not_found, write};
 use crate::codec::{Base, Kind};
@@ -86,10 +83,10 @@ pub(crate) enum Computed {
 /// An ORDER BY expression.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum OrderExpr {
+    /// A term of the plain read (a column or a relation sort).
+    Plain(Box<Order>),
     /// `alias."column"`.
     Col(String, String),
-    /// A correlated subquery.
-    Sub(Box<SubAgg>),
     /// FTS5 rank (bm25).
     Rank,
     /// The depth of a row in a recursive walk.
@@ -105,19 +102,6 @@ pub(crate) struct ExtOrder {
     pub(crate) desc: bool,
     /// Null placement.
     pub(crate) nulls: Option<Nulls>,
-}
-
-/// A LEFT JOIN of a belongs-to relation (relation orderBy).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Join {
-    /// Alias of the joined table.
-    pub(crate) alias: String,
-    /// Table.
-    pub(crate) table: String,
-    /// Alias joined from.
-    pub(crate) from: String,
-    /// (joined column, from column) pairs.
-    pub(crate) pairs: Vec<(String, String)>,
 }
 
 /// Where the rows come from.
@@ -138,8 +122,6 @@ pub(crate) struct ExtRead {
     pub(crate) q: ReadQuery,
     /// Computed columns, after `q.cols`.
     pub(crate) extra: Vec<(OutCol, Computed)>,
-    /// LEFT JOINs.
-    pub(crate) joins: Vec<Join>,
     /// ORDER BY (replaces `q.order`).
     pub(crate) order: Vec<ExtOrder>,
     /// Row source.
@@ -153,7 +135,7 @@ impl ExtRead {
             .order
             .iter()
             .map(|o| ExtOrder {
-                expr: OrderExpr::Col("t0".into(), o.column.clone()),
+                expr: OrderExpr::Plain(Box::new(o.clone())),
                 desc: o.desc,
                 nulls: o.nulls,
             })
@@ -161,7 +143,6 @@ impl ExtRead {
         ExtRead {
             q,
             extra: Vec::new(),
-            joins: Vec::new(),
             order,
             source: Source::Table,
         }
@@ -302,232 +283,12 @@ pub(crate) fn derived_cols(
                 key: f.name.clone(),
                 column: String::new(),
                 kind,
+                count: None,
             },
             Computed::Sub(sub),
         ));
     }
     Ok(out)
-}
-
-fn dir(v: &Value, path: &str) -> Result<(bool, Option<Nulls>)> {
-    let d = |x: &Value, p: &str| match x.as_str() {
-        Some("asc") | Some("ASC") => Ok(false),
-        Some("desc") | Some("DESC") => Ok(true),
-        _ => Err(Error::invalid_args(p, "expected \"asc\" or \"desc\"")),
-    };
-    match v {
-        Value::Object(o) => {
-            let mut desc = false;
-            let mut nulls = None;
-            for (k, x) in o {
-                let p = join(path, k);
-                match k.as_str() {
-                    "dir" | "sort" => desc = d(x, &p)?,
-                    "nulls" => {
-                        nulls = Some(match x.as_str() {
-                            Some("first") => Nulls::First,
-                            Some("last") => Nulls::Last,
-                            _ => return Err(Error::invalid_args(p, "expected first or last")),
-                        })
-                    }
-                    _ => return Err(Error::invalid_args(p, "expected `dir` or `nulls`")),
-                }
-            }
-            Ok((desc, nulls))
-        }
-        _ => Ok((d(v, path)?, None)),
-    }
-}
-
-/// Whether an `orderBy` value needs the extended ordering (a relation term).
-pub(crate) fn has_relation_order(model: &Model, v: Option<&Value>) -> bool {
-    let term = |t: &Value| {
-        t.as_object().is_some_and(|o| {
-            o.keys()
-                .any(|k| model.field(k).is_some_and(|f| f.relation().is_some()))
-        })
-    };
-    match v {
-        Some(Value::Array(a)) => a.iter().any(term),
-        Some(t) => term(t),
-        None => false,
-    }
-}
-
-struct OrderCx<'a, 'c> {
-    cx: &'a Cx<'c>,
-    joins: Vec<Join>,
-    paths: Vec<(String, String)>,
-}
-
-impl OrderCx<'_, '_> {
-    fn join_alias(
-        &mut self,
-        key: &str,
-        from: &str,
-        table: &str,
-        pairs: Vec<(String, String)>,
-    ) -> String {
-        if let Some((_, a)) = self.paths.iter().find(|(k, _)| k == key) {
-            return a.clone();
-        }
-        let alias = format!("r{}", self.joins.len() + 1);
-        self.joins.push(Join {
-            alias: alias.clone(),
-            table: table.to_string(),
-            from: from.to_string(),
-            pairs,
-        });
-        self.paths.push((key.to_string(), alias.clone()));
-        alias
-    }
-
-    /// One orderBy object over `model` at table alias `alias`.
-    fn term(
-        &mut self,
-        model: &Model,
-        alias: &str,
-        chain: &str,
-        v: &Value,
-        path: &str,
-        out: &mut Vec<ExtOrder>,
-    ) -> Result<()> {
-        let Value::Object(o) = v else {
-            return Err(Error::invalid_args(
-                path,
-                "expected {field: \"asc\"|\"desc\"}",
-            ));
-        };
-        for (key, d) in o {
-            let p = join(path, key);
-            let Some(f) = model.field(key) else {
-                return Err(Error::UnknownField {
-                    model: model.name.clone(),
-                    field: key.clone(),
-                    path: p,
-                });
-            };
-            let Some(rel) = f.relation() else {
-                let one = Value::Object(Map::from_iter([(key.clone(), d.clone())]));
-                let parsed: Vec<Order> = parse_order(model, Some(&one), path)?;
-                for o in parsed {
-                    out.push(ExtOrder {
-                        expr: OrderExpr::Col(alias.to_string(), o.column),
-                        desc: o.desc,
-                        nulls: o.nulls,
-                    });
-                }
-                continue;
-            };
-            let target = self.cx.schema.model_by_id(rel.target);
-            match &rel.kind {
-                RelationKind::BelongsTo { .. } => {
-                    let (Link::Direct { pairs }, _) = relation_link(self.cx.schema, model, f)?
-                    else {
-                        return Err(Error::invalid_args(p, "unsupported relation link"));
-                    };
-                    let ck = join(chain, key);
-                    let a = self.join_alias(&ck, alias, &target.table, pairs);
-                    self.term(target, &a, &ck, d, &p, out)?;
-                }
-                RelationKind::HasMany { .. } | RelationKind::ManyToMany(_) => {
-                    let m2m = matches!(rel.kind, RelationKind::ManyToMany(_));
-                    let Value::Object(spec) = d else {
-                        return Err(Error::invalid_args(
-                            p,
-                            "expected {_count: dir} or {_sum|_avg|_min|_max: {field: dir}}",
-                        ));
-                    };
-                    if alias != "t0" {
-                        return Err(Error::invalid_args(
-                            p,
-                            "relation aggregates sort only on the queried model's own relations",
-                        ));
-                    }
-                    for (ak, av) in spec {
-                        let ap = join(&p, ak);
-                        let func = match ak.as_str() {
-                            "_count" => SubFn::Count,
-                            "_sum" => SubFn::Sum,
-                            "_avg" => SubFn::Avg,
-                            "_min" => SubFn::Min,
-                            "_max" => SubFn::Max,
-                            _ => {
-                                return Err(Error::invalid_args(
-                                    ap,
-                                    "expected _count, _sum, _avg, _min or _max",
-                                ));
-                            }
-                        };
-                        if func == SubFn::Count {
-                            let (desc, nulls) = dir(av, &ap)?;
-                            out.push(ExtOrder {
-                                expr: OrderExpr::Sub(Box::new(sub_over(self.cx, model, f, func)?)),
-                                desc,
-                                nulls,
-                            });
-                            continue;
-                        }
-                        if m2m {
-                            return Err(Error::invalid_args(
-                                ap,
-                                "many-to-many relations sort by _count only",
-                            ));
-                        }
-                        let Value::Object(fields) = av else {
-                            return Err(Error::invalid_args(ap, "expected {field: dir}"));
-                        };
-                        for (fname, fd) in fields {
-                            let fp = join(&ap, fname);
-                            let tf = super::aggregate::column_field(target, fname, &fp)?;
-                            let (desc, nulls) = dir(fd, &fp)?;
-                            let mut sub = sub_over(self.cx, model, f, func)?;
-                            sub.column = Some(tf.column.clone());
-                            out.push(ExtOrder {
-                                expr: OrderExpr::Sub(Box::new(sub)),
-                                desc,
-                                nulls,
-                            });
-                        }
-                    }
-                }
-                RelationKind::HasOne { .. } => {
-                    return Err(Error::invalid_args(
-                        p,
-                        "orderBy on a relation field needs a belongs-to relation",
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Parses an `orderBy` with relation terms into ORDER BY terms and joins.
-///
-/// # Errors
-/// `InvalidArgs` / `UnknownField` naming the path (`orderBy.author.name`).
-pub(crate) fn parse_ext_order(
-    cx: &Cx<'_>,
-    model: &Model,
-    v: Option<&Value>,
-) -> Result<(Vec<ExtOrder>, Vec<Join>)> {
-    let mut ocx = OrderCx {
-        cx,
-        joins: Vec::new(),
-        paths: Vec::new(),
-    };
-    let mut out = Vec::new();
-    match v {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(a)) => {
-            for (i, t) in a.iter().enumerate() {
-                ocx.term(model, "t0", "", t, &format!("orderBy[{i}]"), &mut out)?;
-            }
-        }
-        Some(t) => ocx.term(model, "t0", "", t, "orderBy", &mut out)?,
-    }
-    Ok((out, ocx.joins))
 }
 
 fn find_opts(op: Op) -> ReadOpts {
@@ -573,9 +334,8 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
     let recursive = o
         .get("recursive")
         .filter(|v| !v.is_null() && **v != Value::Bool(false));
-    let rel_order = has_relation_order(model, o.get("orderBy"));
     let derived = model.fields.iter().any(|f| f.from.is_some());
-    if window.is_none() && recursive.is_none() && !rel_order && !derived {
+    if window.is_none() && recursive.is_none() && !derived {
         return Ok(None);
     }
     if op != Op::FindMany {
@@ -592,9 +352,6 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
     let mut plain = o.clone();
     plain.remove("window");
     plain.remove("recursive");
-    if rel_order {
-        plain.remove("orderBy");
-    }
     let opts = find_opts(op);
     let plain_v = Value::Object(plain);
     let po = args_object(&plain_v, &allowed_keys(opts), "")?;
@@ -617,14 +374,9 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
     }
     let select = o.get("select");
     let mut ext = ExtRead::new(q);
-    if rel_order {
-        let (order, joins) = parse_ext_order(cx, model, o.get("orderBy"))?;
-        ext.order = order;
-        ext.joins = joins;
-    }
     ext.extra = derived_cols(cx, model, select)?;
     if let Some(w) = window {
-        for c in super::window::parse(model, w)? {
+        for c in super::window::parse(cx.schema, model, w)? {
             ext.extra.push((c.out.clone(), Computed::Window(c)));
         }
     }

@@ -231,6 +231,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
                     key: key.to_string(),
                     column: String::new(),
                     kind: json,
+                    count: None,
                 },
                 Computed::Fts(c),
             ));

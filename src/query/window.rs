@@ -20,7 +20,7 @@ use super::filter::parse_raw;
 use super::read::parse_order;
 use crate::codec::{self, Kind};
 use crate::error::{Error, Result};
-use crate::schema::Model;
+use crate::schema::{Model, Schema};
 
 /// A window function.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +142,13 @@ fn frame(v: &Value, range: bool, path: &str) -> Result<Frame> {
     }
 }
 
-fn parse_one(model: &Model, name: &str, v: &Value, path: &str) -> Result<WindowCol> {
+fn parse_one(
+    schema: &Schema,
+    model: &Model,
+    name: &str,
+    v: &Value,
+    path: &str,
+) -> Result<WindowCol> {
     let Value::Object(o) = v else {
         return Err(Error::invalid_args(path, "expected a window spec object"));
     };
@@ -274,7 +280,7 @@ fn parse_one(model: &Model, name: &str, v: &Value, path: &str) -> Result<WindowC
             ));
         }
     }
-    let order = parse_order(model, o.get("orderBy"), &join(path, "orderBy"))?;
+    let order = parse_order(schema, model, o.get("orderBy"), &join(path, "orderBy"))?;
     let frame = match (o.get("rows"), o.get("range")) {
         (Some(_), Some(_)) => {
             return Err(Error::invalid_args(path, "give either `rows` or `range`"));
@@ -306,6 +312,7 @@ fn parse_one(model: &Model, name: &str, v: &Value, path: &str) -> Result<WindowC
             key: name.to_string(),
             column: String::new(),
             kind,
+            count: None,
         },
         func,
         partition,
@@ -319,11 +326,11 @@ fn parse_one(model: &Model, name: &str, v: &Value, path: &str) -> Result<WindowC
 ///
 /// # Errors
 /// `InvalidArgs` / `UnknownField` naming the path (`window.rn.partitionBy`).
-pub(crate) fn parse(model: &Model, v: &Value) -> Result<Vec<WindowCol>> {
+pub(crate) fn parse(schema: &Schema, model: &Model, v: &Value) -> Result<Vec<WindowCol>> {
     let Value::Object(o) = v else {
         return Err(Error::invalid_args("window", "expected {name: spec}"));
     };
     o.iter()
-        .map(|(k, spec)| parse_one(model, k, spec, &join("window", k)))
+        .map(|(k, spec)| parse_one(schema, model, k, spec, &join("window", k)))
         .collect()
 }

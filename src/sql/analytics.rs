@@ -637,7 +637,7 @@ fn tree_cte(w: &mut SqlWriter, t: &TreeSource) {
 }
 
 /// The SELECT of an extended read: stored columns, computed columns, hidden
-/// keys; joins; FTS/recursive sources; extended ORDER BY. Include levels are
+/// keys; FTS/recursive sources; extended ORDER BY. Include levels are
 /// the plain ones of [`super::select::rows`].
 pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
     let q = &e.q;
@@ -659,7 +659,12 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
     };
     for c in &q.cols {
         sep(&mut w);
-        w.qcol("t0", &c.column);
+        match &c.count {
+            Some(r) => w.related_sort(r, "t0"),
+            None => {
+                w.qcol("t0", &c.column);
+            }
+        }
     }
     for (_, c) in &e.extra {
         sep(&mut w);
@@ -687,19 +692,6 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
         }
         _ => {
             w.ident(&q.table).push(" AS t0");
-        }
-    }
-    for j in &e.joins {
-        w.push(" LEFT JOIN ")
-            .ident(&j.table)
-            .push(" AS ")
-            .push(&j.alias)
-            .push(" ON ");
-        for (i, (a, b)) in j.pairs.iter().enumerate() {
-            if i > 0 {
-                w.push(" AND ");
-            }
-            w.qcol(&j.alias, a).push(" = ").qcol(&j.from, b);
         }
     }
     let mut conds = 0;
@@ -730,7 +722,12 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
             OrderExpr::Col(a, c) => {
                 w.qcol(a, c);
             }
-            OrderExpr::Sub(s) => sub_agg(&mut w, s, "t0"),
+            OrderExpr::Plain(o) => match &o.related {
+                Some(r) => w.related_sort(r, "t0"),
+                None => {
+                    w.qcol("t0", &o.column);
+                }
+            },
             OrderExpr::Rank => match &e.source {
                 Source::Fts(f) if !f.self_table => {
                     w.ident(&f.table).push(".rank");
