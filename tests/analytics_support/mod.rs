@@ -125,10 +125,14 @@ impl Db {
 }
 
 pub async fn open() -> Db {
+    open_with(SCHEMA).await
+}
+
+pub async fn open_with(schema: &str) -> Db {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("test.db");
     let client = Client::builder()
-        .schema(SCHEMA)
+        .schema(schema)
         .db_path(path.to_str().expect("utf8 path"))
         .auto_migrate(true)
         .open()
