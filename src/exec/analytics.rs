@@ -1,16 +1,18 @@
 //! Running the analytical plans: aggregate rows decoded into the README's
 //! nested objects (`{_count, _sum: {field}, …}`), and recursive rows
-//! stitched into `children` trees.
+//! stitched into `children` trees, and nested writes (steps sharing slots
+//! inside one SAVEPOINT).
 
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value};
 
 use super::{Fetched, Key, Log, bind, fetch, key_of, snapshot};
 use crate::codec;
-use crate::error::Result;
-use crate::sql::analytics::{AggOut, AggPlan, TreePlan};
+use crate::error::{Error, Result};
+use crate::sql::analytics::{AggOut, AggPlan, Expect, NestedPlan, TreePlan, When};
 
 fn agg_object(row: &rusqlite::Row<'_>, cols: &[AggOut]) -> Result<Value> {
     let mut obj = Map::new();
@@ -136,4 +138,95 @@ pub(crate) fn run_tree(conn: &Connection, plan: &TreePlan, log: &mut Log) -> Res
         }
     }
     Ok(Value::Array(out))
+}
+
+fn run_steps(
+    conn: &Connection,
+    plan: &NestedPlan,
+    slots: &mut [SqlValue],
+    log: &mut Log,
+) -> Result<bool> {
+    for step in &plan.steps {
+        if let When::IfUnset(s) = step.when {
+            if slots.get(s).is_some_and(|v| *v != SqlValue::Null) {
+                continue;
+            }
+        }
+        let mut stmt = step.stmt.clone();
+        for (i, s) in &step.fill {
+            if let (Some(p), Some(v)) = (stmt.params.get_mut(*i), slots.get(*s)) {
+                *p = v.clone();
+            }
+        }
+        let t = log.start();
+        let mut st = bind(conn, &stmt, None)?;
+        let mut rows = st.raw_query();
+        let first = rows.next()?;
+        let found = first.is_some();
+        if let Some(row) = first {
+            for (i, s) in step.capture.iter().enumerate() {
+                if let Some(slot) = slots.get_mut(*s) {
+                    *slot = codec::owned(row.get_ref(i)?);
+                }
+            }
+        }
+        // Drain so that every row of an UPDATE/DELETE … RETURNING is applied.
+        while rows.next()?.is_some() {}
+        drop(rows);
+        log.record(t, &stmt, None, u64::from(found));
+        if !found {
+            match &step.expect {
+                Expect::Nothing => {}
+                Expect::OrStop => return Ok(false),
+                Expect::Row(model, message) => {
+                    return Err(Error::NotFound {
+                        model: model.clone(),
+                        message: message.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Runs a nested create/update inside one SAVEPOINT (so a failing step
+/// rolls back every step, also inside a caller's transaction), then reads
+/// the row back.
+///
+/// # Errors
+/// SQLite errors, `NotFound` for a `connect` to a missing row.
+pub(crate) fn run_nested(conn: &Connection, plan: &NestedPlan, log: &mut Log) -> Result<Value> {
+    conn.execute_batch("SAVEPOINT litestone_nested")?;
+    let mut slots = vec![SqlValue::Null; plan.slots];
+    let r = (|| -> Result<Value> {
+        if !run_steps(conn, plan, &mut slots, log)? {
+            return Ok(Value::Null);
+        }
+        let Some((rows, fill)) = &plan.result else {
+            return Ok(Value::Null);
+        };
+        let mut rows = rows.clone();
+        for (i, s) in fill {
+            if let (Some(p), Some(v)) = (rows.stmt.params.get_mut(*i), slots.get(*s)) {
+                *p = v.clone();
+            }
+        }
+        let mut fetched = fetch(conn, &rows, None, log)?;
+        Ok(if fetched.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(fetched.swap_remove(0).obj)
+        })
+    })();
+    match r {
+        Ok(v) => {
+            conn.execute_batch("RELEASE litestone_nested")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO litestone_nested; RELEASE litestone_nested");
+            Err(e)
+        }
+    }
 }

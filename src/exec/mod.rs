@@ -329,6 +329,7 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
         }
         Plan::Agg(a) => analytics::run_agg(conn, a, log),
         Plan::Tree(t) => analytics::run_tree(conn, t, log),
+        Plan::Nested(n) => analytics::run_nested(conn, n, log),
     }
 }
 

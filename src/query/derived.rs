@@ -315,6 +315,9 @@ fn find_opts(op: Op) -> ReadOpts {
 /// # Errors
 /// Argument errors with their JSON path.
 pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<Option<Plan>> {
+    if matches!(op, Op::Create | Op::Update) {
+        return super::nested::hook(cx, model, op, args);
+    }
     if !matches!(
         op,
         Op::FindMany

@@ -24,6 +24,7 @@ pub(crate) mod derived;
 pub(crate) mod dispatch;
 pub(crate) mod filter;
 pub(crate) mod group_by;
+pub(crate) mod nested;
 pub mod raw;
 pub(crate) mod read;
 pub(crate) mod recursive;

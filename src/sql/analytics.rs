@@ -757,3 +757,52 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
         includes: base.includes,
     }
 }
+
+/// When a nested-write step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum When {
+    /// Always.
+    Always,
+    /// Only while the slot is still unset (the create half of
+    /// connectOrCreate / upsert).
+    IfUnset(usize),
+}
+
+/// What a nested-write step needs from its result.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expect {
+    /// Nothing.
+    Nothing,
+    /// A row, else `NotFound` (model, message).
+    Row(String, String),
+    /// A row, else the whole write returns `null` (update of no row).
+    OrStop,
+}
+
+/// One statement of a nested write.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Step {
+    /// The statement.
+    pub(crate) stmt: Stmt,
+    /// (parameter index, slot) substitutions.
+    pub(crate) fill: Vec<(usize, usize)>,
+    /// Slots receiving the first result row's columns, in order.
+    pub(crate) capture: Vec<usize>,
+    /// Condition.
+    pub(crate) when: When,
+    /// Result expectation.
+    pub(crate) expect: Expect,
+}
+
+/// A create/update with nested relation writes: steps run in order inside
+/// one SAVEPOINT, values flowing between them through slots; then the
+/// written row is read back (with select/include).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NestedPlan {
+    /// Number of slots.
+    pub(crate) slots: usize,
+    /// The writes.
+    pub(crate) steps: Vec<Step>,
+    /// The read-back (`None` for `select: false`) and its top-level fills.
+    pub(crate) result: Option<(RowsPlan, Vec<(usize, usize)>)>,
+}

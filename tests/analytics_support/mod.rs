@@ -27,6 +27,7 @@ model accounts {
   countryId  Integer?
   orders     orders[]
   tags       tags[]
+  profile    profiles?
   orderCount Integer    @from(orders, count: true)
   revenue    Real?      @from(orders, sum: amount)
   maxAmount  Real?      @from(orders, max: amount)
@@ -35,6 +36,13 @@ model accounts {
   hasRefund  Boolean    @from(orders, exists: true, where: "status = 'refund'")
   lastAmount Real?      @from(orders, last: amount)
   firstOrder Json?      @from(orders, first: true)
+}
+
+model profiles {
+  id        Integer  @id
+  account   accounts @relation(fields: [accountId], references: [id])
+  accountId Integer  @unique
+  bio       Text?
 }
 
 model tags {
