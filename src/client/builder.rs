@@ -171,6 +171,7 @@ impl ClientBuilder {
                 databases,
                 listeners: self.listeners,
                 observers: Default::default(),
+                query_cache: Default::default(),
                 locks: super::lock::LockRegistry::new(),
                 tx_timeout: self
                     .tx_timeout

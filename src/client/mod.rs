@@ -59,6 +59,8 @@ pub(crate) struct ClientInner {
     pub(crate) listeners: Vec<QueryListener>,
     /// `tap_query` captures.
     pub(crate) observers: events::Observers,
+    /// Compile caches of the query layer.
+    pub(crate) query_cache: crate::query::cache::QueryCache,
     /// Application locks held or awaited through this client.
     pub(crate) locks: lock::LockRegistry,
     /// Longest time a transaction may pin the writer, unless its options say otherwise.

@@ -19,6 +19,7 @@
 
 pub(crate) mod aggregate;
 pub(crate) mod ast;
+pub(crate) mod cache;
 pub(crate) mod cursor;
 pub(crate) mod derived;
 pub(crate) mod dispatch;
@@ -54,6 +55,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) auth: Option<&'a Value>,
     /// `as_system()`.
     pub(crate) system: bool,
+    /// The client's compile caches (`None` in pure compile tests).
+    pub(crate) cache: Option<&'a cache::QueryCache>,
 }
 
 /// The model operations of this layer.
@@ -288,8 +291,13 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             };
             let mut shapes = ShapeCache::default();
             let mut stmts = Vec::with_capacity(items.len());
+            let mut path = String::new();
             for (i, item) in items.iter().enumerate() {
-                let row = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
+                path.clear();
+                // Reuses one buffer: a 100k-row batch should not format 100k paths.
+                use std::fmt::Write as _;
+                let _ = write!(path, "data[{i}]");
+                let row = write::insert_row(cx, model, item, &path)?;
                 stmts.push(shapes.insert(&model.table, &row, &conflict));
             }
             Ok(Plan::Exec(stmts))
@@ -465,7 +473,7 @@ fn returning(
     }
     let mut q = ReadQuery {
         table: model.table.clone(),
-        cols: Vec::new(),
+        cols: Arc::default(),
         hidden: Vec::new(),
         filter: Filter::True,
         order: Vec::new(),
@@ -507,7 +515,7 @@ fn rows_write(
         None => {
             let rows = sql::RowsPlan {
                 stmt: stmt(None),
-                cols: Vec::new(),
+                cols: Arc::default(),
                 hidden: 0,
                 includes: Vec::new(),
             };

@@ -12,7 +12,12 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
     let Some(q) = ret else { return };
     w.push(" RETURNING ");
     let mut first = true;
-    for c in q.cols.iter().map(|c| &c.column).chain(q.hidden.iter()) {
+    for c in q
+        .cols
+        .iter()
+        .map(|c| &*c.column)
+        .chain(q.hidden.iter().map(String::as_str))
+    {
         if !first {
             w.push(", ");
         }
