@@ -41,6 +41,7 @@ impl Client {
             schema,
             auth: self.ctx.auth.as_deref(),
             system: self.ctx.system,
+            cache: Some(&self.inner.query_cache),
         };
         let mut plans = Vec::with_capacity(entries.len());
         let mut db: Option<String> = None;

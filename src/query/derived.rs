@@ -280,8 +280,8 @@ pub(crate) fn derived_cols(
         };
         out.push((
             OutCol {
-                key: f.name.clone(),
-                column: String::new(),
+                key: f.name.as_str().into(),
+                column: "".into(),
                 kind,
                 count: None,
             },

@@ -194,21 +194,23 @@ impl<'a, 'c> Builder<'a, 'c> {
     fn base_query(&self, model: &Model) -> Result<ReadQuery> {
         let mut q = build(self.cx, model, None, ReadOpts::default(), "")?;
         q.filter = Filter::True;
-        q.cols = Vec::new();
+        q.cols = std::sync::Arc::new(Vec::new());
         Ok(q)
     }
 
     fn all_cols(&self, model: &Model) -> Result<ReadQuery> {
         let mut q = self.base_query(model)?;
-        q.cols = model
-            .columns()
-            .map(|f| OutCol {
-                key: f.name.clone(),
-                column: f.column.clone(),
-                kind: Kind::of(f),
-                count: None,
-            })
-            .collect();
+        q.cols = std::sync::Arc::new(
+            model
+                .columns()
+                .map(|f| OutCol {
+                    key: f.name.as_str().into(),
+                    column: f.column.as_str().into(),
+                    kind: Kind::of(f),
+                    count: None,
+                })
+                .collect(),
+        );
         Ok(q)
     }
 
@@ -217,9 +219,9 @@ impl<'a, 'c> Builder<'a, 'c> {
             .iter()
             .map(|c| {
                 let s = into
-                    .and_then(|i| i.iter().find(|(k, _)| *k == c.column).map(|(_, s)| *s))
+                    .and_then(|i| i.iter().find(|(k, _)| **k == *c.column).map(|(_, s)| *s))
                     .unwrap_or_else(|| self.slot());
-                (c.column.clone(), s)
+                (c.column.to_string(), s)
             })
             .collect()
     }

@@ -228,8 +228,8 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
         if let Some(c) = marker_spec(spec, &key[1..], &all, snip, &source)? {
             ext.extra.push((
                 OutCol {
-                    key: key.to_string(),
-                    column: String::new(),
+                    key: key.into(),
+                    column: "".into(),
                     kind: json,
                     count: None,
                 },
@@ -265,7 +265,7 @@ pub(crate) fn optimize(model: &Model, args: &Value) -> Result<Plan> {
                 sql: Arc::from(w.sql),
                 params: w.params,
             },
-            cols: Vec::new(),
+            cols: Vec::new().into(),
             hidden: 0,
             includes: Vec::new(),
         },

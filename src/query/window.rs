@@ -309,8 +309,8 @@ fn parse_one(
     }
     Ok(WindowCol {
         out: OutCol {
-            key: name.to_string(),
-            column: String::new(),
+            key: name.into(),
+            column: "".into(),
             kind,
             count: None,
         },

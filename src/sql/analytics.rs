@@ -657,7 +657,7 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
         }
         first = false;
     };
-    for c in &q.cols {
+    for c in q.cols.iter() {
         sep(&mut w);
         match &c.count {
             Some(r) => w.related_sort(r, "t0"),
@@ -748,8 +748,13 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
         nulls(&mut w, o.nulls);
     }
     limit_offset(&mut w, q.limit, q.offset);
-    let mut cols = q.cols.clone();
-    cols.extend(e.extra.iter().map(|(c, _)| c.clone()));
+    let cols = if e.extra.is_empty() {
+        q.cols.clone()
+    } else {
+        let mut cols: Vec<_> = q.cols.iter().cloned().collect();
+        cols.extend(e.extra.iter().map(|(c, _)| c.clone()));
+        std::sync::Arc::new(cols)
+    };
     RowsPlan {
         stmt: finish(w),
         cols,
