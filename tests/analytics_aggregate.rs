@@ -457,6 +457,58 @@ async fn client_query_runs_many_entries_in_one_snapshot() {
         .await
         .expect_err("unknown model");
     assert_eq!(e.kind(), ErrorKind::UnknownModel);
+    // Inside a transaction the batch sees the transaction's own writes.
+    let n = db
+        .client
+        .transaction(|tx| async move {
+            tx.model("orders")
+                .create(json!({"data": {"id": 50, "status": "paid", "amount": 1.0, "createdAt": "2024-07-01T00:00:00.000Z"}}))
+                .await?;
+            tx.client().query(json!({"orders": {"_count": true}})).await
+        })
+        .await
+        .expect("tx batch");
+    assert_eq!(n["orders"]["_count"], json!(9));
+}
+
+#[tokio::test]
+async fn group_by_having_on_named_aggregates_and_fill_order() {
+    let db = open().await;
+    seed(&db).await;
+    let orders = db.client.model("orders");
+    let got = orders
+        .group_by(json!({
+            "by": ["accountId"],
+            "_countPaid": {"count": true, "filter": sql!("status = {}", "paid")},
+            "having": {"_countPaid": {"gte": 1}, "accountId": {"in": [1, 2, 3]}},
+            "orderBy": [{"_countPaid": "desc"}, {"accountId": "asc"}],
+        }))
+        .await
+        .expect("named having");
+    let want: Vec<Value> = db
+        .rows(&format!(
+            "SELECT accountId, COUNT(*) FILTER (WHERE status = 'paid') AS cp FROM orders WHERE {LIVE} \
+             GROUP BY accountId HAVING COUNT(*) FILTER (WHERE status = 'paid') >= 1 AND accountId IN (1, 2, 3) \
+             ORDER BY cp DESC, accountId ASC"
+        ))
+        .into_iter()
+        .map(|r| json!({"accountId": r["accountId"], "_countPaid": r["cp"]}))
+        .collect();
+    assert_eq!(got, Value::Array(want));
+    // Gap-filled buckets newest first, paged.
+    let got = orders
+        .group_by(json!({"by": ["createdAt"], "interval": {"createdAt": "month"}, "_count": true,
+                         "orderBy": {"createdAt": "desc"}, "limit": 3}))
+        .await
+        .expect("fill desc");
+    assert_eq!(
+        got,
+        json!([
+            {"createdAt": "2024-06", "_count": 2},
+            {"createdAt": "2024-05", "_count": 0},
+            {"createdAt": "2024-04", "_count": 2},
+        ])
+    );
 }
 
 #[tokio::test]
