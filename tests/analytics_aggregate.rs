@@ -497,8 +497,10 @@ async fn group_by_having_on_named_aggregates_and_fill_order() {
     assert_eq!(got, Value::Array(want));
     // Gap-filled buckets newest first, paged.
     let got = orders
-        .group_by(json!({"by": ["createdAt"], "interval": {"createdAt": "month"}, "_count": true,
-                         "orderBy": {"createdAt": "desc"}, "limit": 3}))
+        .group_by(
+            json!({"by": ["createdAt"], "interval": {"createdAt": "month"}, "_count": true,
+                         "orderBy": {"createdAt": "desc"}, "limit": 3}),
+        )
         .await
         .expect("fill desc");
     assert_eq!(

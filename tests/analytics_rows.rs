@@ -505,6 +505,17 @@ async fn derived_fields_are_computed_and_read_only() {
     assert_eq!(first["orderCount"], json!(4));
     assert!(first.get("revenue").is_none());
 
+    // findManyAndCount carries them too (window as well).
+    let page = accounts
+        .find_many_and_count(json!({"where": {"id": {"gte": 2}}, "orderBy": {"id": "asc"}, "limit": 1,
+            "select": {"id": true, "paidCount": true}, "window": {"rk": {"rank": true, "orderBy": {"name": "asc"}}}}))
+        .await
+        .expect("findManyAndCount");
+    assert_eq!(
+        page,
+        json!({"rows": [{"id": 2, "paidCount": 1, "rk": 2}], "total": 3})
+    );
+
     // Read-only.
     let e = accounts
         .create(json!({"data": {"id": 9, "name": "X", "orderCount": 3}}))

@@ -10,8 +10,9 @@
 //!   reject them in `query/write.rs`). `first`/`last` order by the related
 //!   primary key; without a field they return the related row as an object.
 //!   Derived fields are not filterable in `where`, and they are computed on
-//!   the top level of `find_many`/`find_first`/`find_unique` (not inside
-//!   `include`, `find_many_cursor` or `find_many_and_count`).
+//!   the top level of `find_many`/`find_first`/`find_unique`/
+//!   `find_many_and_count` and of rows returned by nested writes (not
+//!   inside `include`, nor on `find_many_cursor` pages).
 //! - `orderBy` (including relation terms, parsed by `read.rs`) and
 //!   relation `_count` selections keep working on extended reads.
 
@@ -325,6 +326,7 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
             | Op::FindFirstOrThrow
             | Op::FindUnique
             | Op::FindUniqueOrThrow
+            | Op::FindManyAndCount
     ) {
         return Ok(None);
     }
@@ -342,13 +344,19 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
         return Ok(None);
     }
     if op != Op::FindMany {
-        if let Some(k) = ["window", "recursive"]
-            .into_iter()
+        let keys: &[&str] = if op == Op::FindManyAndCount {
+            &["recursive"]
+        } else {
+            &["window", "recursive"]
+        };
+        if let Some(k) = keys
+            .iter()
+            .copied()
             .find(|k| o.get(*k).is_some_and(|v| !v.is_null()))
         {
             return Err(Error::invalid_args(
                 k,
-                format!("`{k}` is supported by findMany only"),
+                format!("`{k}` is not supported by {}", op.name()),
             ));
         }
     }
@@ -372,7 +380,7 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
         }
     }
     let mut q: ReadQuery = build(cx, model, po, opts, "")?;
-    if op != Op::FindMany {
+    if !matches!(op, Op::FindMany | Op::FindManyAndCount) {
         q.limit = Some(1);
     }
     let select = o.get("select");
@@ -389,6 +397,15 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
         Op::FindUniqueOrThrow => not_found(model, "the unique where of findUniqueOrThrow"),
         _ => not_found(model, "the where of findFirstOrThrow"),
     };
+    if op == Op::FindManyAndCount {
+        let mut cq = ext.q.clone();
+        cq.limit = None;
+        cq.offset = None;
+        return Ok(Some(Plan::RowsAndCount {
+            rows: asql::ext_rows(&ext),
+            count: crate::sql::select::count(&cq),
+        }));
+    }
     if let Some(r) = recursive {
         let kept = super::read::deleted_filter(model, po, "")?;
         return super::recursive::compile(cx, model, r, ext, kept);
