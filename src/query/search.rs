@@ -208,7 +208,9 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
         self_table,
         query,
     };
+    let select = ov.get("select");
     let mut ext = ExtRead::new(q);
+    ext.extra = super::derived::derived_cols(cx, model, select)?;
     ext.order.insert(
         0,
         ExtOrder {
