@@ -4,6 +4,7 @@
 //! awaits the reply. Builds no SQL text itself (that is `query`/`sql`) and owns
 //! no threads (that is `runtime`).
 
+mod batch;
 mod builder;
 mod events;
 mod lock;

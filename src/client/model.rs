@@ -285,6 +285,21 @@ impl Model {
         delete_many => DeleteMany;
         /// Clears `deletedAt` on matching soft-deleted rows → the rows.
         restore => Restore;
+        /// `_count`, `_sum`, `_avg`, `_min`, `_max`, `_stringAgg` and named
+        /// aggregates over the rows matching `where` → `{"_count": n, "_sum":
+        /// {field: x}, …}`.
+        aggregate => Aggregate;
+        /// Groups by `by` (with `interval`/`fillGaps` buckets), `having`,
+        /// `orderBy`, `limit`/`offset` and aggregates → an array of groups.
+        group_by => GroupBy;
+        /// Routes by shape: `by` → `group_by`; aggregate keys → `aggregate`;
+        /// else `find_many`.
+        query => Query;
+        /// FTS5 search on `@@fts` models: a query string or `{query, where,
+        /// limit, offset, highlight, snippet}` → rows ranked by bm25.
+        search => Search;
+        /// Merges the FTS5 index segments of an `@@fts` model → `null`.
+        optimize_fts => OptimizeFts;
     }
 
     /// `find_many`, decoded straight from SQLite into `T`.

@@ -12,6 +12,8 @@
 //! findManyAndCount) runs inside one read transaction when the connection is
 //! in autocommit mode, so every statement sees the same snapshot.
 
+mod analytics;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -359,6 +361,9 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
             }
             Ok(json!({ "count": n }))
         }
+        Plan::Agg(a) => analytics::run_agg(conn, a, log),
+        Plan::Tree(t) => analytics::run_tree(conn, t, log),
+        Plan::Nested(n) => analytics::run_nested(conn, n, log),
     }
 }
 

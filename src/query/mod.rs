@@ -17,14 +17,22 @@
 //! `search`, nested writes (in [`write`]) and policies (ANDed into the
 //! filters built here).
 
+pub(crate) mod aggregate;
 pub(crate) mod ast;
 pub(crate) mod cache;
 pub(crate) mod cursor;
+pub(crate) mod derived;
+pub(crate) mod dispatch;
 pub(crate) mod filter;
+pub(crate) mod group_by;
+pub(crate) mod nested;
 pub mod raw;
 pub(crate) mod read;
+pub(crate) mod recursive;
+pub(crate) mod search;
 pub(crate) mod shape;
 pub(crate) mod validate;
+pub(crate) mod window;
 pub(crate) mod write;
 
 use std::collections::HashMap;
@@ -95,6 +103,16 @@ pub enum Op {
     DeleteMany,
     /// `restore`.
     Restore,
+    /// `aggregate`.
+    Aggregate,
+    /// `groupBy`.
+    GroupBy,
+    /// `query` (routed to findMany, aggregate or groupBy by shape).
+    Query,
+    /// `search` (FTS5).
+    Search,
+    /// `optimizeFts`.
+    OptimizeFts,
 }
 
 impl Op {
@@ -121,6 +139,11 @@ impl Op {
             Op::Delete => "delete",
             Op::DeleteMany => "deleteMany",
             Op::Restore => "restore",
+            Op::Aggregate => "aggregate",
+            Op::GroupBy => "groupBy",
+            Op::Query => "query",
+            Op::Search => "search",
+            Op::OptimizeFts => "optimizeFts",
         }
     }
 
@@ -137,6 +160,10 @@ impl Op {
                 | Op::Count
                 | Op::Exists
                 | Op::FindManyCursor
+                | Op::Aggregate
+                | Op::GroupBy
+                | Op::Query
+                | Op::Search
         )
     }
 }
@@ -156,7 +183,15 @@ fn not_found(model: &Model, what: &str) -> Shape {
 /// `UnknownField`, `UnknownOperator`, `InvalidArgs` (with the JSON path) and
 /// `Validation` for written values.
 pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<Plan> {
+    if let Some(plan) = derived::hook(cx, model, op, args)? {
+        return Ok(plan);
+    }
     match op {
+        Op::Aggregate => aggregate::compile(cx, model, args),
+        Op::GroupBy => group_by::compile(cx, model, args),
+        Op::Query => compile(cx, model, dispatch::route(args), args),
+        Op::Search => search::compile(cx, model, args),
+        Op::OptimizeFts => search::optimize(model, args),
         Op::FindMany | Op::FindFirst | Op::FindFirstOrThrow => {
             let opts = ReadOpts {
                 list: true,

@@ -8,6 +8,7 @@
 //! Aggregates, groupBy, window functions, recursive CTEs and FTS will slot in
 //! as sibling files writing through the same [`writer::SqlWriter`].
 
+pub(crate) mod analytics;
 pub(crate) mod plan;
 pub(crate) mod select;
 pub(crate) mod write;

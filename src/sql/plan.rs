@@ -94,6 +94,12 @@ pub(crate) enum Plan {
     },
     /// Statements whose changes are summed → `{count}`.
     Exec(Vec<Stmt>),
+    /// `aggregate` / `groupBy` (see [`super::analytics`]).
+    Agg(super::analytics::AggPlan),
+    /// Recursive rows, flat or nested into trees (see [`super::analytics`]).
+    Tree(super::analytics::TreePlan),
+    /// A create/update with nested relation writes.
+    Nested(super::analytics::NestedPlan),
 }
 
 impl Plan {
@@ -114,6 +120,14 @@ impl Plan {
                 out.push(count);
             }
             Plan::Exec(s) => out.extend(s.iter()),
+            Plan::Agg(a) => out.push(&a.stmt),
+            Plan::Tree(t) => rows(&t.rows, &mut out),
+            Plan::Nested(n) => {
+                out.extend(n.steps.iter().map(|s| &s.stmt));
+                if let Some((r, _)) = &n.result {
+                    rows(r, &mut out);
+                }
+            }
         }
         out
     }
