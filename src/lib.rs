@@ -49,5 +49,6 @@ mod sql;
 
 pub use client::{Client, ClientBuilder, Model, QueryEvent, QueryListener, TapHandle, Tx};
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
+pub use query::gate::{GateFn, Level};
 pub use query::raw::{RawSql, raw};
 pub use runtime::TxMode;

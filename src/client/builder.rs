@@ -19,6 +19,7 @@ pub struct ClientBuilder {
     pub(crate) pragmas: Vec<(String, String)>,
     pub(crate) readers: Option<usize>,
     pub(crate) listeners: Vec<QueryListener>,
+    pub(crate) gate: Option<crate::query::gate::GateFn>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -74,6 +75,20 @@ impl ClientBuilder {
     /// Calls `f` for every executed statement.
     pub fn on_query(mut self, f: impl Fn(&QueryEvent) + Send + Sync + 'static) -> Self {
         self.listeners.push(Arc::new(f));
+        self
+    }
+
+    /// Sets the `@@gate` level callback (the README's `GatePlugin` with its
+    /// `getLevel(user, model)`): a synchronous closure from the handle's auth
+    /// (`None` without `set_auth`) and the model name to a level, usually a
+    /// [`Level`](crate::Level) constant. Results above `SYSADMIN` (7) are
+    /// capped: SYSTEM (8) is reserved for `as_system()`. Without a callback
+    /// every non-system caller is `STRANGER` (0).
+    pub fn gate(
+        mut self,
+        f: impl Fn(Option<&serde_json::Value>, &str) -> u8 + Send + Sync + 'static,
+    ) -> Self {
+        self.gate = Some(Arc::new(f));
         self
     }
 
@@ -151,6 +166,7 @@ impl ClientBuilder {
                 databases,
                 listeners: self.listeners,
                 observers: Default::default(),
+                gate: self.gate,
             }),
             ctx: Ctx::default(),
         })

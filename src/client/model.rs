@@ -74,6 +74,19 @@ impl Model {
             auth: self.client.ctx.auth.as_deref(),
             system: self.client.ctx.system,
         };
+        {
+            query::gate::check(
+                schema,
+                model,
+                op,
+                args,
+                &query::gate::Caller {
+                    auth: cx.auth,
+                    system: cx.system,
+                    gate: self.client.inner.gate.as_ref(),
+                },
+            )?;
+        }
         let plan = query::compile(&cx, model, op, args)?;
         let db = model.database.clone().unwrap_or_else(|| "main".to_string());
         Ok((plan, db))

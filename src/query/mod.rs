@@ -20,6 +20,8 @@
 pub(crate) mod ast;
 pub(crate) mod cursor;
 pub(crate) mod filter;
+pub mod gate;
+pub(crate) mod policy;
 pub mod raw;
 pub(crate) mod read;
 pub(crate) mod validate;
@@ -239,11 +241,21 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             let o = args_object(args, &["data", "select", "include"], "")?;
             let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
             let row = write::insert_row(cx, model, data, "data")?;
+            let guards = policy::guard_insert(
+                cx,
+                model,
+                &row,
+                policy::data_fields(model, data).into_iter(),
+                None,
+            )?;
             let ret = returning(cx, model, o)?;
-            Ok(rows_write(
-                ret.as_ref(),
-                |r| sql::write::insert(&model.table, &row, &Conflict::Fail, r),
-                Shape::First,
+            Ok(policy::wrap(
+                rows_write(
+                    ret.as_ref(),
+                    |r| sql::write::insert(&model.table, &row, &Conflict::Fail, r),
+                    Shape::First,
+                ),
+                guards.into_iter().collect(),
             ))
         }
         Op::CreateMany => {
@@ -258,51 +270,81 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             };
             let mut interner = Interner::default();
             let mut stmts = Vec::with_capacity(items.len());
+            let mut guards = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 let row = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
+                guards.extend(policy::guard_insert(
+                    cx,
+                    model,
+                    &row,
+                    policy::data_fields(model, item).into_iter(),
+                    None,
+                )?);
                 stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
             }
-            Ok(Plan::Exec(stmts))
+            Ok(policy::wrap(Plan::Exec(stmts), guards))
         }
         Op::Update => {
             let o = args_object(args, &["where", "data", "select", "include"], "")?;
-            let target = target(cx, model, o, true, true)?;
+            let mut target = target(cx, model, o, true, true)?;
             let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
             let set = write::update_set(cx, model, data, "data")?;
             if set.is_empty() {
                 return Err(Error::invalid_args("data", "nothing to update"));
             }
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Update,
+                &mut target,
+                policy::data_fields(model, data).into_iter(),
+            )?;
             let ret = returning(cx, model, o)?;
-            Ok(rows_write(
-                ret.as_ref(),
-                |r| sql::write::update(&model.table, &set, &target, r),
-                Shape::First,
+            Ok(policy::wrap(
+                rows_write(
+                    ret.as_ref(),
+                    |r| sql::write::update(&model.table, &set, &target, r),
+                    Shape::First,
+                ),
+                guards,
             ))
         }
         Op::UpdateMany => {
             let o = args_object(args, &["where", "data", "all"], "")?;
-            let target = target(cx, model, o, false, true)?;
+            let mut target = target(cx, model, o, false, true)?;
             let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
             let set = write::update_set(cx, model, data, "data")?;
             if set.is_empty() {
                 return Err(Error::invalid_args("data", "nothing to update"));
             }
-            Ok(Plan::Exec(vec![sql::write::update(
-                &model.table,
-                &set,
-                &target,
-                None,
-            )]))
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Update,
+                &mut target,
+                policy::data_fields(model, data).into_iter(),
+            )?;
+            Ok(policy::wrap(
+                Plan::Exec(vec![sql::write::update(&model.table, &set, &target, None)]),
+                guards,
+            ))
         }
         Op::Upsert => compile_upsert(cx, model, args),
         Op::UpsertMany => compile_upsert_many(cx, model, args),
         Op::Delete | Op::Remove => {
             let o = args_object(args, &["where", "select"], "")?;
             let soft = op == Op::Remove && model.soft_delete.is_some();
-            let target = target(cx, model, o, true, soft)?;
+            let mut target = target(cx, model, o, true, soft)?;
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Delete,
+                &mut target,
+                std::iter::empty(),
+            )?;
             let ret = returning(cx, model, o)?;
             let shape = not_found(model, &format!("the where of {}", op.name()));
-            Ok(rows_write(
+            let plan = rows_write(
                 ret.as_ref(),
                 |r| {
                     if soft {
@@ -312,17 +354,28 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                     }
                 },
                 shape,
-            ))
+            );
+            Ok(policy::wrap(plan, guards))
         }
         Op::DeleteMany | Op::RemoveMany => {
             let o = args_object(args, &["where", "all"], "")?;
             let soft = op == Op::RemoveMany && model.soft_delete.is_some();
-            let target = target(cx, model, o, false, soft)?;
-            Ok(Plan::Exec(vec![if soft {
-                sql::write::update(&model.table, &soft_set(model, true), &target, None)
-            } else {
-                sql::write::delete(&model.table, &target, None)
-            }]))
+            let mut target = target(cx, model, o, false, soft)?;
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Delete,
+                &mut target,
+                std::iter::empty(),
+            )?;
+            Ok(policy::wrap(
+                Plan::Exec(vec![if soft {
+                    sql::write::update(&model.table, &soft_set(model, true), &target, None)
+                } else {
+                    sql::write::delete(&model.table, &target, None)
+                }]),
+                guards,
+            ))
         }
         Op::Restore => {
             if model.soft_delete.is_none() {
@@ -336,11 +389,21 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             t.filter = t
                 .filter
                 .and(Filter::Not(Box::new(filter::live_filter(model))));
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Update,
+                &mut t,
+                std::iter::empty(),
+            )?;
             let ret = returning(cx, model, o)?;
-            Ok(rows_write(
-                ret.as_ref(),
-                |r| sql::write::update(&model.table, &soft_set(model, false), &t, r),
-                Shape::Many,
+            Ok(policy::wrap(
+                rows_write(
+                    ret.as_ref(),
+                    |r| sql::write::update(&model.table, &soft_set(model, false), &t, r),
+                    Shape::Many,
+                ),
+                guards,
             ))
         }
     }
@@ -609,21 +672,42 @@ fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
             create.insert(f.name.clone(), v);
         }
     }
-    let row = write::insert_row(cx, model, &Value::Object(create), "create")?;
+    let create = Value::Object(create);
+    let row = write::insert_row(cx, model, &create, "create")?;
     let update = match o.and_then(|o| o.get("update")) {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(v) => v.clone(),
     };
     let set = write::update_set(cx, model, &update, "update")?;
+    let mut guards = Vec::new();
+    if !cx.system {
+        let existing = filter::parse_where(cx, model, &Value::Object(w.clone()), "where")?;
+        guards.extend(policy::guard_existing(
+            cx,
+            model,
+            &existing,
+            policy::data_fields(model, &update).into_iter(),
+        )?);
+        guards.extend(policy::guard_insert(
+            cx,
+            model,
+            &row,
+            policy::data_fields(model, &create).into_iter(),
+            Some(&existing),
+        )?);
+    }
     let conflict = Conflict::Update {
         target: fields.iter().map(|f| f.column.clone()).collect(),
         set,
     };
     let ret = returning(cx, model, o)?;
-    Ok(rows_write(
-        ret.as_ref(),
-        |r| sql::write::insert(&model.table, &row, &conflict, r),
-        Shape::First,
+    Ok(policy::wrap(
+        rows_write(
+            ret.as_ref(),
+            |r| sql::write::insert(&model.table, &row, &conflict, r),
+            Shape::First,
+        ),
+        guards,
     ))
 }
 
@@ -694,6 +778,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
     };
     let mut interner = Interner::default();
     let mut stmts = Vec::with_capacity(items.len());
+    let mut guards = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let row: InsertRow = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
         let set = match &upd {
@@ -712,11 +797,57 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
                     .collect()
             }
         };
+        if !cx.system {
+            guards.extend(upsert_many_guards(cx, model, &row, &target, item, &set)?);
+        }
         let conflict = Conflict::Update {
             target: target.clone(),
             set,
         };
         stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
     }
-    Ok(Plan::Exec(stmts))
+    Ok(policy::wrap(Plan::Exec(stmts), guards))
+}
+
+/// The policy checks of one `upsert_many` row: the update policies on the
+/// row its conflict target matches, else the create policies on the new row.
+fn upsert_many_guards(
+    cx: &Cx<'_>,
+    model: &Model,
+    row: &InsertRow,
+    target: &[String],
+    item: &Value,
+    set: &[(String, SetExpr)],
+) -> Result<Vec<sql::Guard>> {
+    let mut existing = Filter::True;
+    for col in target {
+        let v = row.values.iter().find(|(c, _)| c == col).map(|(_, v)| v);
+        let f = match v {
+            Some(ast::InsertVal::Param(SqlValue::Null)) | None => ast::Filter::Null {
+                col: ast::Col::Column(col.clone()),
+                is_null: true,
+            },
+            Some(ast::InsertVal::Param(p)) => ast::Filter::Cmp {
+                col: ast::Col::Column(col.clone()),
+                op: ast::CmpOp::Eq,
+                value: p.clone(),
+            },
+            // A sequence value cannot conflict with an existing row.
+            Some(ast::InsertVal::Sequence { .. }) => Filter::Or(Vec::new()),
+        };
+        existing = existing.and(f);
+    }
+    let updated = model
+        .columns()
+        .filter(|f| set.iter().any(|(c, _)| *c == f.column));
+    let mut guards = Vec::new();
+    guards.extend(policy::guard_existing(cx, model, &existing, updated)?);
+    guards.extend(policy::guard_insert(
+        cx,
+        model,
+        row,
+        policy::data_fields(model, item).into_iter(),
+        Some(&existing),
+    )?);
+    Ok(guards)
 }

@@ -146,7 +146,8 @@ pub(crate) fn build(
         args.get("where").unwrap_or(&Value::Null),
         &join(path, "where"),
     )?
-    .and(deleted_filter(model, o, path)?);
+    .and(deleted_filter(model, o, path)?)
+    .and(super::policy::read_filter(cx, model)?);
     let order = if opts.ordering {
         parse_order(model, args.get("orderBy"), &join(path, "orderBy"))?
     } else {
@@ -185,6 +186,7 @@ pub(crate) fn build(
         )?;
     } else {
         q.cols = default_cols(cx, model, opts.list);
+        super::policy::mask_cols(cx, model, &mut q.cols)?;
     }
     Ok(q)
 }
@@ -216,6 +218,7 @@ fn out_col(f: &Field) -> OutCol {
         key: f.name.clone(),
         column: f.column.clone(),
         kind: Kind::of(f),
+        mask: None,
     }
 }
 
@@ -321,6 +324,7 @@ pub(crate) fn project(
             ));
         }
     }
+    super::policy::mask_cols(cx, model, &mut q.cols)?;
     for (f, v, p) in rels {
         let inc = build_include(cx, model, f, v, &p, q)?;
         q.includes.push(inc);

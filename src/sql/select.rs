@@ -59,8 +59,10 @@ pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
     // The output expressions: visible columns, then the group key (children),
     // then the hidden keys.
     let mut exprs: Vec<(&str, String)> = Vec::new();
+    let mut masks: Vec<Option<&crate::query::ast::Filter>> = Vec::new();
     for c in &q.cols {
         exprs.push(("t0", c.column.clone()));
+        masks.push(c.mask.as_deref());
     }
     match &q.parent_link {
         Some(ParentLink::Column(c)) => exprs.push(("t0", c.clone())),
@@ -81,7 +83,7 @@ pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
         if i > 0 {
             w.push(", ");
         }
-        w.qcol(alias, col);
+        w.out_col(alias, col, masks.get(i).copied().flatten());
         if windowed {
             w.push(&format!(" AS c{i}"));
         }

@@ -1,0 +1,734 @@
+//! Row- and field-level policies (`@@allow` / `@@deny` / `@allow`) compiled
+//! into where-trees that SQLite evaluates: the README's "policies compile to
+//! SQL WHERE injections".
+//!
+//! Owns the meaning of policy expressions and the access checks of writes.
+//! It writes no SQL text (the trees go to [`crate::sql`]) and never runs a
+//! statement; [`crate::sql::Guard`]s run on the connection of the write they
+//! protect, in the same command, before it.
+//!
+//! # Semantics
+//! - Policies apply to handles without `as_system()`; a model with no policy
+//!   for an operation costs nothing (no predicate is added).
+//! - An operation's filter is `(allow1 OR allow2 …) AND NOT deny1 AND NOT
+//!   deny2 …`: default open (no `@@allow` → `true`), the first `@@allow`
+//!   closes the operation to everything it does not allow, and `@@deny`
+//!   always wins. Model-level `'all'` covers every operation, `'write'`
+//!   covers create, update and delete.
+//! - Reads (every find, count, exists, cursor page, and every included level,
+//!   with the *included* model's read policies) only see permitted rows.
+//! - Single-row `update` / `delete` / `remove` act on the first row matching
+//!   `where` that the policy permits. When rows match `where` but the policy
+//!   refuses all of them the call fails with [`Error::AccessDenied`] carrying
+//!   the failing policy's message (the first true `@@deny`, else the message
+//!   of the first `@@allow`, else a generic one); when no row matches at all,
+//!   the method behaves as without policies (`NotFound` / `null`).
+//! - `update_many` / `delete_many` / `remove_many` / `restore` silently affect
+//!   only the permitted rows (their `{count}` says how many).
+//! - `create` / `create_many` evaluate the create policy on the row about to
+//!   be inserted (given values and Rust-side defaults; database-side values
+//!   such as autoincrement ids and `@sequence` numbers are `NULL` at that
+//!   point); a refused row fails the whole call before anything is written.
+//!   `upsert` checks the update policy when the `where` row exists and the
+//!   create policy otherwise; `upsert_many` checks both per row on its
+//!   conflict target.
+//! - Field `@allow('read', expr)`: the field is returned as `null` on rows
+//!   where `expr` is false (`CASE WHEN expr THEN col END`), so row shapes
+//!   stay stable. `@allow('write', expr)` (also `'create'`, `'update'`,
+//!   `'all'`): writing the field is refused with `AccessDenied` — on create
+//!   when `expr` is false for the new row; on `update` when it is false for
+//!   the targeted row; on `update_many` when it is false for any targeted
+//!   row (nothing is written).
+//!
+//! # Expressions
+//! Fields (also through to-one relations: `author.accountId`), literals,
+//! `auth()`, `auth().a.b`, `now()` (the current UTC timestamp in the stored
+//! ISO-8601 form), `== != < <= > >=`, `&& || !`, and `check(relation, expr)`
+//! (some live related row satisfies `expr`, evaluated on the related model).
+//! Comparisons are two-valued (`IS`, `IS NOT`, `(a < b) IS 1`), so `!` and
+//! `@@deny` never leak rows whose columns are NULL.
+//!
+//! Auth values are always bound parameters. A comparison against a missing
+//! auth value (no `set_auth`, a missing key, or a JSON `null`) fails closed:
+//! it is `false` where that would grant access and `true` where that would
+//! deny it (inside `!`, and in `@@deny`), so a missing auth never opens a
+//! row. The exception is an explicit null test: `auth() == null` and
+//! `auth().x == null` are true exactly when the value is missing.
+
+use std::cmp::Ordering;
+
+use rusqlite::types::Value as SqlValue;
+use serde_json::Value;
+
+use super::Cx;
+use super::ast::{CmpOp, Filter, InsertRow, InsertVal, Operand, OutCol, Quant, Target};
+use super::filter::{live_filter, relation_link};
+use crate::codec::datetime;
+use crate::error::{Error, Result};
+use crate::schema::{BinaryOp, Expr, Field, Model, Policy, PolicyEffect, PolicyOp};
+use crate::sql::{Guard, Plan, guard};
+
+/// The operation a policy is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Reads.
+    Read,
+    /// Inserts.
+    Create,
+    /// Updates (and `restore`).
+    Update,
+    /// Deletes (hard and soft).
+    Delete,
+}
+
+impl Action {
+    /// The name used in errors.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+
+    fn covered_by_model(self, op: PolicyOp) -> bool {
+        match op {
+            PolicyOp::All => true,
+            PolicyOp::Write => self != Action::Read,
+            PolicyOp::Read => self == Action::Read,
+            PolicyOp::Create => self == Action::Create,
+            PolicyOp::Update => self == Action::Update,
+            PolicyOp::Delete => self == Action::Delete,
+        }
+    }
+
+    fn covered_by_field(self, op: PolicyOp) -> bool {
+        match op {
+            PolicyOp::All => true,
+            PolicyOp::Read => self == Action::Read,
+            PolicyOp::Write => matches!(self, Action::Create | Action::Update),
+            PolicyOp::Create => self == Action::Create,
+            PolicyOp::Update => self == Action::Update,
+            PolicyOp::Delete => false,
+        }
+    }
+}
+
+fn never() -> Filter {
+    Filter::Or(Vec::new())
+}
+
+fn constant(b: bool) -> Filter {
+    if b { Filter::True } else { never() }
+}
+
+fn not(f: Filter) -> Filter {
+    match f {
+        Filter::True => never(),
+        Filter::Or(v) if v.is_empty() => Filter::True,
+        f => Filter::Not(Box::new(f)),
+    }
+}
+
+/// One policy set compiled for one action: its filter and, for access
+/// checks, one flag per way it can refuse.
+#[derive(Debug, Clone)]
+pub(crate) struct Rules {
+    /// Rows the policies permit.
+    pub(crate) ok: Filter,
+    /// Refusal flags (true = refused for this reason) and their messages.
+    pub(crate) flags: Vec<(Filter, Option<String>)>,
+}
+
+impl Rules {
+    fn merge(a: Option<Rules>, b: Option<Rules>) -> Option<Rules> {
+        match (a, b) {
+            (None, x) | (x, None) => x,
+            (Some(mut a), Some(b)) => {
+                a.ok = a.ok.and(b.ok);
+                a.flags.extend(b.flags);
+                Some(a)
+            }
+        }
+    }
+}
+
+fn compile_set<'p>(
+    cx: &Cx<'_>,
+    model: &Model,
+    policies: impl Iterator<Item = &'p Policy>,
+) -> Result<Option<Rules>> {
+    let mut allows = Vec::new();
+    let mut allow_msg = None;
+    let mut denies = Vec::new();
+    let mut any = false;
+    for p in policies {
+        any = true;
+        match p.effect {
+            PolicyEffect::Allow => {
+                allows.push(pred(cx, model, &p.expr, false)?);
+                if allow_msg.is_none() {
+                    allow_msg.clone_from(&p.message);
+                }
+            }
+            PolicyEffect::Deny => denies.push((pred(cx, model, &p.expr, true)?, p.message.clone())),
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    // Deny flags first: a true `@@deny` explains a refusal best.
+    let mut ok = Filter::True;
+    let mut flags = Vec::new();
+    for (d, m) in denies {
+        ok = ok.and(not(d.clone()));
+        flags.push((d, m));
+    }
+    if !allows.is_empty() {
+        let allowed = match allows.len() {
+            1 => allows.swap_remove(0),
+            _ => Filter::Or(allows),
+        };
+        flags.push((not(allowed.clone()), allow_msg));
+        ok = allowed.and(ok);
+    }
+    Ok(Some(Rules { ok, flags }))
+}
+
+/// The model's policies for `action` (`None`: none apply, or a system
+/// handle).
+pub(crate) fn model_rules(cx: &Cx<'_>, model: &Model, action: Action) -> Result<Option<Rules>> {
+    if cx.system || model.policies.is_empty() {
+        return Ok(None);
+    }
+    compile_set(
+        cx,
+        model,
+        model
+            .policies
+            .iter()
+            .filter(|p| p.ops.iter().any(|o| action.covered_by_model(*o))),
+    )
+}
+
+/// The field policies of `fields` for `action` (write or read), combined.
+pub(crate) fn field_rules<'f>(
+    cx: &Cx<'_>,
+    model: &Model,
+    fields: impl Iterator<Item = &'f Field>,
+    action: Action,
+) -> Result<Option<Rules>> {
+    if cx.system {
+        return Ok(None);
+    }
+    let mut out = None;
+    for f in fields {
+        if f.policies.is_empty() {
+            continue;
+        }
+        let set = compile_set(
+            cx,
+            model,
+            f.policies
+                .iter()
+                .filter(|p| p.ops.iter().any(|o| action.covered_by_field(*o))),
+        )?;
+        if let Some(mut r) = set {
+            let default = format!(
+                "{} of `{}.{}` is not permitted",
+                if action == Action::Read {
+                    "reading"
+                } else {
+                    "writing"
+                },
+                model.name,
+                f.name
+            );
+            // One flag per field: the field's own message or a naming one.
+            let msg = r
+                .flags
+                .iter()
+                .find_map(|(_, m)| m.clone())
+                .unwrap_or(default);
+            r.flags = vec![(not(r.ok.clone()), Some(msg))];
+            out = Rules::merge(out, Some(r));
+        }
+    }
+    Ok(out)
+}
+
+/// The read filter of `model` (`Filter::True` when nothing applies).
+///
+/// # Errors
+/// A policy expression that does not fit the schema.
+pub(crate) fn read_filter(cx: &Cx<'_>, model: &Model) -> Result<Filter> {
+    Ok(model_rules(cx, model, Action::Read)?.map_or(Filter::True, |r| r.ok))
+}
+
+/// Sets the mask of every output column whose field has read policies.
+pub(crate) fn mask_cols(cx: &Cx<'_>, model: &Model, cols: &mut [OutCol]) -> Result<()> {
+    if cx.system {
+        return Ok(());
+    }
+    for c in cols.iter_mut() {
+        let Some(f) = model.field(&c.key) else {
+            continue;
+        };
+        if f.policies.is_empty() {
+            continue;
+        }
+        if let Some(r) = field_rules(cx, model, std::iter::once(f), Action::Read)? {
+            c.mask = Some(Box::new(r.ok));
+        }
+    }
+    Ok(())
+}
+
+fn default_message(model: &Model, action: Action) -> String {
+    format!(
+        "{} on {} is not permitted by its policies",
+        action.name(),
+        model.name
+    )
+}
+
+fn make_guard(model: &Model, action: Action, stmt: crate::sql::Stmt, rules: &Rules) -> Guard {
+    Guard {
+        stmt,
+        model: model.name.clone(),
+        operation: action.name(),
+        messages: rules.flags.iter().map(|(_, m)| m.clone()).collect(),
+        default: default_message(model, action),
+    }
+}
+
+fn flag_filters(rules: &Rules) -> Vec<Filter> {
+    rules.flags.iter().map(|(f, _)| f.clone()).collect()
+}
+
+/// Restricts an UPDATE/DELETE target to the permitted rows and returns the
+/// checks to run first (see the module docs for single vs many).
+///
+/// # Errors
+/// A policy expression that does not fit the schema.
+pub(crate) fn guard_target<'f>(
+    cx: &Cx<'_>,
+    model: &Model,
+    action: Action,
+    target: &mut Target,
+    written: impl Iterator<Item = &'f Field>,
+) -> Result<Vec<Guard>> {
+    let rules = model_rules(cx, model, action)?;
+    let fields = if action == Action::Update {
+        field_rules(cx, model, written, Action::Update)?
+    } else {
+        None
+    };
+    let mut guards = Vec::new();
+    if target.single.is_some() {
+        if let Some(all) = Rules::merge(rules, fields) {
+            let stmt = guard::rows(&model.table, &target.filter, &all.ok, &flag_filters(&all));
+            guards.push(make_guard(model, action, stmt, &all));
+            target.filter = std::mem::replace(&mut target.filter, Filter::True).and(all.ok);
+        }
+        return Ok(guards);
+    }
+    if let Some(r) = rules {
+        target.filter = std::mem::replace(&mut target.filter, Filter::True).and(r.ok);
+    }
+    if let Some(fr) = fields {
+        let violating = target.filter.clone().and(not(fr.ok.clone()));
+        let stmt = guard::rows(&model.table, &violating, &never(), &flag_filters(&fr));
+        guards.push(make_guard(model, action, stmt, &fr));
+    }
+    Ok(guards)
+}
+
+/// The check of a row about to be inserted (`None` when nothing applies).
+/// `unless`: a where-tree over the table; when a row matches it the check
+/// passes (the upsert will update that row instead).
+///
+/// # Errors
+/// A policy expression that does not fit the schema.
+pub(crate) fn guard_insert<'f>(
+    cx: &Cx<'_>,
+    model: &Model,
+    row: &InsertRow,
+    written: impl Iterator<Item = &'f Field>,
+    unless: Option<&Filter>,
+) -> Result<Option<Guard>> {
+    let rules = Rules::merge(
+        model_rules(cx, model, Action::Create)?,
+        field_rules(cx, model, written, Action::Create)?,
+    );
+    let Some(rules) = rules else {
+        return Ok(None);
+    };
+    let cols: Vec<(String, SqlValue)> = model
+        .columns()
+        .map(|f| {
+            let v = row
+                .values
+                .iter()
+                .find(|(c, _)| *c == f.column)
+                .and_then(|(_, v)| match v {
+                    InsertVal::Param(p) => Some(p.clone()),
+                    InsertVal::Sequence { .. } => None,
+                })
+                .unwrap_or(SqlValue::Null);
+            (f.column.clone(), v)
+        })
+        .collect();
+    let stmt = guard::values(
+        &model.table,
+        &cols,
+        &rules.ok,
+        &flag_filters(&rules),
+        unless,
+    );
+    Ok(Some(make_guard(model, Action::Create, stmt, &rules)))
+}
+
+/// The update check of an upsert: the existing row matching `existing` must
+/// pass the update policies.
+///
+/// # Errors
+/// A policy expression that does not fit the schema.
+pub(crate) fn guard_existing<'f>(
+    cx: &Cx<'_>,
+    model: &Model,
+    existing: &Filter,
+    written: impl Iterator<Item = &'f Field>,
+) -> Result<Option<Guard>> {
+    let rules = Rules::merge(
+        model_rules(cx, model, Action::Update)?,
+        field_rules(cx, model, written, Action::Update)?,
+    );
+    Ok(rules.map(|r| {
+        let stmt = guard::rows(&model.table, existing, &r.ok, &flag_filters(&r));
+        make_guard(model, Action::Update, stmt, &r)
+    }))
+}
+
+/// Wraps `plan` with its checks (unchanged when there are none).
+pub(crate) fn wrap(plan: Plan, guards: Vec<Guard>) -> Plan {
+    if guards.is_empty() {
+        plan
+    } else {
+        Plan::Guarded {
+            guards,
+            plan: Box::new(plan),
+        }
+    }
+}
+
+/// The fields named by the keys of a `data` object.
+pub(crate) fn data_fields<'m>(model: &'m Model, data: &Value) -> Vec<&'m Field> {
+    match data {
+        Value::Object(o) => o.keys().filter_map(|k| model.field(k)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+// ---- expressions -------------------------------------------------------
+
+/// A policy operand, resolved.
+enum Term {
+    /// A column, reached through `hops` to-one relations from the model.
+    Col {
+        hops: Vec<String>,
+        column: String,
+        boolean: bool,
+    },
+    /// A known value.
+    Val(Value),
+    /// A missing auth value.
+    Unknown,
+}
+
+fn schema_err(model: &Model, msg: String) -> Error {
+    Error::invalid_args(format!("@@policy({})", model.name), msg)
+}
+
+fn term(cx: &Cx<'_>, model: &Model, e: &Expr) -> Result<Option<Term>> {
+    Ok(Some(match e {
+        Expr::Literal(v) => Term::Val(v.clone()),
+        Expr::Now => Term::Val(Value::String(datetime::now())),
+        Expr::Auth(path) => {
+            let mut v = cx.auth;
+            for k in path {
+                v = v.and_then(|x| x.get(k));
+            }
+            match v {
+                Some(x) if !x.is_null() => Term::Val(x.clone()),
+                _ => Term::Unknown,
+            }
+        }
+        Expr::Field(path) => {
+            let mut m = model;
+            let mut hops = Vec::new();
+            let Some((last, rels)) = path.split_last() else {
+                return Err(schema_err(model, "empty field path".into()));
+            };
+            for r in rels {
+                let Some(f) = m.field(r) else {
+                    return Err(schema_err(m, format!("unknown field `{}.{r}`", m.name)));
+                };
+                let Some(rel) = f.relation() else {
+                    return Err(schema_err(m, format!("`{}.{r}` is not a relation", m.name)));
+                };
+                let (_, to_many) = relation_link(cx.schema, m, f)?;
+                if to_many {
+                    return Err(schema_err(
+                        m,
+                        format!("`{}.{r}` is a to-many relation: use check({r}, …)", m.name),
+                    ));
+                }
+                hops.push(r.clone());
+                m = cx.schema.model_by_id(rel.target);
+            }
+            let Some(f) = m.field(last).filter(|f| f.is_column()) else {
+                return Err(schema_err(
+                    m,
+                    format!("`{}.{last}` is not a stored field", m.name),
+                ));
+            };
+            Term::Col {
+                hops,
+                column: f.column.clone(),
+                boolean: crate::codec::Kind::of(f).base == crate::codec::Base::Boolean,
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn to_sql(v: &Value) -> SqlValue {
+    match v {
+        Value::Null => SqlValue::Null,
+        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => SqlValue::Integer(i),
+            None => SqlValue::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => SqlValue::Text(datetime::normalize(s).unwrap_or_else(|| s.clone())),
+        other => SqlValue::Text(other.to_string()),
+    }
+}
+
+fn cmp_values(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Number(y)) | (Value::Number(y), Value::Bool(x)) => {
+            // Booleans are stored as 0/1.
+            let o = f64::from(u8::from(*x)).partial_cmp(&y.as_f64()?)?;
+            Some(if matches!(a, Value::Bool(_)) {
+                o
+            } else {
+                o.reverse()
+            })
+        }
+        _ => (a == b).then_some(Ordering::Equal),
+    }
+}
+
+fn holds(op: CmpOp, o: Option<Ordering>) -> bool {
+    match (op, o) {
+        (CmpOp::Eq, o) => o == Some(Ordering::Equal),
+        (CmpOp::Ne, o) => o != Some(Ordering::Equal),
+        (_, None) => false,
+        (CmpOp::Lt, Some(o)) => o == Ordering::Less,
+        (CmpOp::Lte, Some(o)) => o != Ordering::Greater,
+        (CmpOp::Gt, Some(o)) => o == Ordering::Greater,
+        (CmpOp::Gte, Some(o)) => o != Ordering::Less,
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Lte => CmpOp::Gte,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Gte => CmpOp::Lte,
+        o => o,
+    }
+}
+
+/// Wraps `inner` (over the last model of `hops`) in EXISTS subqueries that
+/// walk the to-one relations from `model`.
+fn through(cx: &Cx<'_>, model: &Model, hops: &[String], inner: Filter) -> Result<Filter> {
+    let Some((first, rest)) = hops.split_first() else {
+        return Ok(inner);
+    };
+    let Some(f) = model.field(first) else {
+        return Err(schema_err(model, format!("unknown field `{first}`")));
+    };
+    let Some(rel) = f.relation() else {
+        return Err(schema_err(model, format!("`{first}` is not a relation")));
+    };
+    let target = cx.schema.model_by_id(rel.target);
+    let (link, _) = relation_link(cx.schema, model, f)?;
+    let inner = through(cx, target, rest, inner)?;
+    Ok(Filter::Rel {
+        table: target.table.clone(),
+        link,
+        quant: Quant::Some,
+        inner: Box::new(live_filter(target).and(inner)),
+    })
+}
+
+fn compare(
+    cx: &Cx<'_>,
+    model: &Model,
+    op: CmpOp,
+    l: Term,
+    r: Term,
+    unknown: bool,
+) -> Result<Filter> {
+    Ok(match (l, r) {
+        (Term::Unknown, Term::Val(Value::Null)) | (Term::Val(Value::Null), Term::Unknown) => {
+            constant(op == CmpOp::Eq)
+        }
+        (Term::Unknown, _) | (_, Term::Unknown) => constant(unknown),
+        (Term::Val(a), Term::Val(b)) => constant(holds(op, cmp_values(&a, &b))),
+        (Term::Col { hops, column, .. }, Term::Val(v)) => {
+            col_val(cx, model, op, &hops, column, &v)?
+        }
+        (Term::Val(v), Term::Col { hops, column, .. }) => {
+            col_val(cx, model, flip(op), &hops, column, &v)?
+        }
+        (
+            Term::Col {
+                hops: h1,
+                column: c1,
+                ..
+            },
+            Term::Col {
+                hops: h2,
+                column: c2,
+                ..
+            },
+        ) => {
+            if h1 != h2 {
+                return Err(schema_err(
+                    model,
+                    "comparing fields reached through different relations is not supported".into(),
+                ));
+            }
+            let f = Filter::Compare {
+                left: Operand::Column(c1),
+                op,
+                right: Operand::Column(c2),
+            };
+            through(cx, model, &h1, f)?
+        }
+    })
+}
+
+fn col_val(
+    cx: &Cx<'_>,
+    model: &Model,
+    op: CmpOp,
+    hops: &[String],
+    column: String,
+    v: &Value,
+) -> Result<Filter> {
+    let f = match (v, op) {
+        (Value::Null, CmpOp::Eq | CmpOp::Ne) => Filter::Null {
+            col: super::ast::Col::Column(column),
+            is_null: op == CmpOp::Eq,
+        },
+        (Value::Null, _) => return Ok(never()),
+        _ => Filter::Compare {
+            left: Operand::Column(column),
+            op,
+            right: Operand::Value(to_sql(v)),
+        },
+    };
+    through(cx, model, hops, f)
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// Compiles a boolean policy expression over `model` (alias of the current
+/// table). `unknown` is the value a comparison with a missing auth value
+/// takes at this polarity (see the module docs).
+fn pred(cx: &Cx<'_>, model: &Model, e: &Expr, unknown: bool) -> Result<Filter> {
+    match e {
+        Expr::Binary { op, left, right } => {
+            let cop = match op {
+                BinaryOp::And | BinaryOp::Or => {
+                    let l = pred(cx, model, left, unknown)?;
+                    let r = pred(cx, model, right, unknown)?;
+                    return Ok(if *op == BinaryOp::And {
+                        l.and(r)
+                    } else {
+                        Filter::Or(vec![l, r])
+                    });
+                }
+                BinaryOp::Eq => CmpOp::Eq,
+                BinaryOp::Ne => CmpOp::Ne,
+                BinaryOp::Lt => CmpOp::Lt,
+                BinaryOp::Le => CmpOp::Lte,
+                BinaryOp::Gt => CmpOp::Gt,
+                BinaryOp::Ge => CmpOp::Gte,
+            };
+            let (Some(l), Some(r)) = (term(cx, model, left)?, term(cx, model, right)?) else {
+                return Err(schema_err(
+                    model,
+                    "comparisons take fields, literals, auth() or now() on both sides".into(),
+                ));
+            };
+            compare(cx, model, cop, l, r, unknown)
+        }
+        Expr::Not(inner) => Ok(not(pred(cx, model, inner, !unknown)?)),
+        Expr::Check { relation, expr } => {
+            let Some(f) = model.field(relation).filter(|f| f.relation().is_some()) else {
+                return Err(schema_err(
+                    model,
+                    format!("check(): `{}.{relation}` is not a relation", model.name),
+                ));
+            };
+            let Some(rel) = f.relation() else {
+                return Err(schema_err(model, format!("`{relation}` is not a relation")));
+            };
+            let target = cx.schema.model_by_id(rel.target);
+            let (link, _) = relation_link(cx.schema, model, f)?;
+            let inner = pred(cx, target, expr, unknown)?;
+            Ok(Filter::Rel {
+                table: target.table.clone(),
+                link,
+                quant: Quant::Some,
+                inner: Box::new(live_filter(target).and(inner)),
+            })
+        }
+        other => match term(cx, model, other)? {
+            Some(Term::Col {
+                hops,
+                column,
+                boolean,
+            }) => {
+                let v = if boolean {
+                    Value::Bool(true)
+                } else {
+                    Value::from(1)
+                };
+                col_val(cx, model, CmpOp::Eq, &hops, column, &v)
+            }
+            Some(Term::Val(v)) => Ok(constant(truthy(&v))),
+            Some(Term::Unknown) => Ok(constant(unknown)),
+            None => Err(schema_err(model, "unsupported policy expression".into())),
+        },
+    }
+}
