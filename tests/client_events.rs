@@ -1,4 +1,5 @@
 //! `on_query` listeners, `tap_query` captures and their event shape.
+#![allow(clippy::unwrap_used)]
 mod common;
 use std::sync::Arc;
 

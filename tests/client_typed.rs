@@ -1,4 +1,5 @@
 //! Typed reads and writes (`*_as::<T>`), decoded straight from the row.
+#![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
 use litestone::ErrorKind;
@@ -100,7 +101,7 @@ async fn typed_reads() {
     assert_eq!(a.tags, Some(vec!["a".to_string(), "b".to_string()]));
     assert_eq!(a.avatar.as_deref(), Some("AQL/"));
     assert!(a.created_at.ends_with('Z'));
-    assert_eq!(all[1].active, false);
+    assert!(!all[1].active);
     assert_eq!(all[2].role, Role::Viewer);
     assert_eq!(all[3].role, Role::Member);
     let b: Option<Bytes> = m

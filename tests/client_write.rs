@@ -1,5 +1,6 @@
 //! Write methods: returned values, rows left in the database, defaults,
 //! transforms/validators, codecs and error kinds.
+#![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
 use litestone::ErrorKind;
@@ -540,5 +541,99 @@ async fn transactions_see_and_roll_back_writes() {
     assert_eq!(
         db.col("SELECT COUNT(*) FROM posts WHERE title = 'ok'"),
         vec![json!(0)]
+    );
+}
+
+#[tokio::test]
+async fn upsert_on_soft_delete_model_uses_partial_unique_index() {
+    let db = open_with(
+        r#"
+model subs {
+  id        Integer   @id
+  email     Text      @unique
+  plan      Text
+  deletedAt DateTime?
+  @@softDelete
+}
+"#,
+    )
+    .await;
+    let s = db.client.model("subs");
+    let a = s.upsert(json!({"where": {"email": "a@x.io"}, "create": {"plan": "free"}, "update": {"plan": "pro"}})).await.unwrap();
+    assert_eq!(
+        (a["id"].clone(), a["plan"].clone()),
+        (json!(1), json!("free"))
+    );
+    let b = s.upsert(json!({"where": {"email": "a@x.io"}, "create": {"plan": "free"}, "update": {"plan": "pro"}})).await.unwrap();
+    assert_eq!(
+        (b["id"].clone(), b["plan"].clone()),
+        (json!(1), json!("pro"))
+    );
+    s.remove(json!({"where": {"id": 1}})).await.unwrap();
+    // the soft-deleted row no longer holds the unique email
+    let c = s.upsert(json!({"where": {"email": "a@x.io"}, "create": {"plan": "free"}, "update": {"plan": "pro"}})).await.unwrap();
+    assert_eq!(
+        (c["id"].clone(), c["plan"].clone()),
+        (json!(2), json!("free"))
+    );
+    let n = s
+        .upsert_many(json!({"data": [{"email": "a@x.io", "plan": "team"}, {"email": "b@x.io", "plan": "free"}], "conflictTarget": ["email"]}))
+        .await
+        .unwrap();
+    assert_eq!(n, json!({"count": 2}));
+    assert_eq!(
+        db.col("SELECT plan FROM subs ORDER BY id"),
+        vec![json!("pro"), json!("team"), json!("free")]
+    );
+}
+
+#[tokio::test]
+async fn auth_defaults_and_updated_by() {
+    let db = open_with(
+        r#"
+model docs {
+  id        Integer  @id
+  ownerId   Integer? @default(auth().id)
+  title     Text
+  copy      Text?    @default(title)
+  editedBy  Integer? @updatedBy
+  nano      Text     @default(nanoid())
+  ul        Text     @default(ulid())
+}
+"#,
+    )
+    .await;
+    let scoped = db.client.set_auth(json!({"id": 7}));
+    let d = scoped
+        .model("docs")
+        .create(json!({"data": {"title": "t"}}))
+        .await
+        .unwrap();
+    assert_eq!(d["ownerId"], 7);
+    assert_eq!(d["copy"], "t");
+    assert_eq!(d["nano"].as_str().unwrap().len(), 21);
+    assert_eq!(d["ul"].as_str().unwrap().len(), 26);
+    let anon = db
+        .client
+        .model("docs")
+        .create(json!({"data": {"title": "u", "copy": "own"}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (anon["ownerId"].clone(), anon["copy"].clone()),
+        (json!(null), json!("own"))
+    );
+    let e = db
+        .client
+        .set_auth(json!({"id": 9}))
+        .model("docs")
+        .update(json!({"where": {"id": 2}, "data": {"title": "v"}}))
+        .await
+        .unwrap();
+    assert_eq!(e["editedBy"], 9);
+    // stamped on create too when auth is set
+    assert_eq!(
+        db.col("SELECT editedBy FROM docs ORDER BY id"),
+        vec![json!(7), json!(9)]
     );
 }

@@ -1,5 +1,6 @@
 //! Keyset pagination: pages, directions and NULL placement, stability under
 //! inserts, tampered / foreign cursors, and the index seek.
+#![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
 use litestone::ErrorKind;

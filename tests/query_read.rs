@@ -1,5 +1,6 @@
 //! Read methods: shapes, ordering, paging, projection, includes, soft delete,
 //! visibility.
+#![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
 use litestone::ErrorKind;
@@ -369,6 +370,139 @@ async fn soft_delete_reads() {
         .client
         .model("labels")
         .restore(json!({"where": {"id": 1}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+}
+
+#[tokio::test]
+async fn relation_and_aggregate_order_by() {
+    let db = open().await;
+    seed(&db).await;
+    let p = db.client.model("posts");
+    // belongsTo field
+    let r = p
+        .find_many(json!({"orderBy": [{"author": {"name": "desc"}}, {"id": "asc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![3, 1, 2, 5, 4]); // Bob, Alice×3, Carol (NULL name last)
+    // two hops: posts → author → account
+    let r = p
+        .find_many(json!({"orderBy": [{"author": {"account": {"name": "desc"}}}, {"id": "desc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![4, 5, 3, 2, 1]);
+    // hasMany aggregates
+    let u = db.client.model("users");
+    let r = u
+        .find_many(json!({"orderBy": [{"posts": {"_count": "desc"}}, {"id": "asc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![1, 2, 3, 4]);
+    let r = u
+        .find_many(json!({"orderBy": [{"posts": {"_sum": {"views": "desc"}}}, {"id": "asc"}], "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![3, 1, 2, 4]);
+    let r = u
+        .find_many(json!({"orderBy": {"posts": {"_max": {"views": {"dir": "asc", "nulls": "first"}}}}, "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![4, 2, 1, 3]);
+    // soft-deleted children are not counted
+    p.remove_many(json!({"where": {"authorId": 1}}))
+        .await
+        .unwrap();
+    let r = u
+        .find_many(json!({"orderBy": [{"posts": {"_count": "desc"}}, {"id": "asc"}], "select": {"id": true}, "limit": 2}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&r), vec![2, 3]);
+    // errors
+    let e = u
+        .find_many(json!({"orderBy": {"posts": {"title": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, litestone::Error::InvalidArgs { path, .. } if path == "orderBy.posts.title"),
+        "{e:?}"
+    );
+    let e = p
+        .find_many(json!({"orderBy": {"author": {"nope": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, litestone::Error::UnknownField { path, model, .. } if path == "orderBy.author.nope" && model == "users"),
+        "{e:?}"
+    );
+    let e = p
+        .find_many(json!({"orderBy": {"author": {"_count": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+    let e = p
+        .find_many_cursor(json!({"orderBy": {"author": {"name": "asc"}}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+    // many-to-many _count
+    let l = db.client.model("labels");
+    let r = l
+        .find_many(json!({"orderBy": {"posts": {"_count": "asc"}}}))
+        .await
+        .unwrap();
+    assert_eq!(r.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn relation_counts() {
+    let db = open().await;
+    seed(&db).await;
+    let u = db.client.model("users");
+    let r = u
+        .find_many(json!({"orderBy": {"id": "asc"}, "select": {"id": true, "_count": {"select": {"posts": true}}}}))
+        .await
+        .unwrap();
+    assert_eq!(r[0], json!({"id": 1, "_count": {"posts": 3}}));
+    assert_eq!(r[3], json!({"id": 4, "_count": {"posts": 0}}));
+    let r = u
+        .find_unique(json!({"where": {"id": 1}, "include": {"_count": {"select": {"posts": {"where": {"views": {"gt": 8}}}}}}}))
+        .await
+        .unwrap();
+    assert_eq!(r["_count"], json!({"posts": 2}));
+    assert_eq!(r["email"], "alice@acme.io");
+    let r = db
+        .client
+        .model("accounts")
+        .find_many(json!({"orderBy": {"id": "asc"}, "include": {"_count": true, "users": {"select": {"id": true, "_count": true}, "orderBy": {"id": "asc"}, "limit": 1}}}))
+        .await
+        .unwrap();
+    assert_eq!(r[0]["_count"], json!({"users": 2}));
+    assert_eq!(r[0]["users"], json!([{"id": 1, "_count": {"posts": 3}}]));
+    // a parameterised count inside a limited include level binds around :keys
+    let r = db
+        .client
+        .model("accounts")
+        .find_many(json!({"where": {"id": 1}, "include": {"users": {"select": {"id": true, "_count": {"select": {"posts": {"where": {"views": {"gt": 8}}}}}}, "orderBy": {"id": "desc"}, "limit": 1, "offset": 1}}}))
+        .await
+        .unwrap();
+    assert_eq!(r[0]["users"], json!([{"id": 1, "_count": {"posts": 2}}]));
+    let e = u
+        .find_many(json!({"select": {"_count": {"select": {"account": true}}}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs);
+    let e = u
+        .find_many(json!({"select": {"_count": {"select": {"nope": true}}}}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, litestone::Error::UnknownField { path, .. } if path == "select._count.select.nope")
+    );
+    let e = db
+        .client
+        .model("labels")
+        .create(json!({"data": {"name": "x"}, "include": {"_count": true}}))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgs);

@@ -1,4 +1,5 @@
 //! One test per `where` operator: returned rows (by id) on the seeded data.
+#![allow(clippy::unwrap_used)]
 mod common;
 use common::*;
 use litestone::ErrorKind;

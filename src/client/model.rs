@@ -139,6 +139,44 @@ impl Model {
         }
     }
 
+    /// Names the model and fields of a constraint error in schema terms
+    /// (SQLite reports table and column names, which `@@map`/`@map` change).
+    fn schema_terms(&self, e: Error) -> Error {
+        match e {
+            Error::Constraint {
+                kind,
+                model,
+                columns,
+                message,
+            } => {
+                let schema = &self.client.inner.schema;
+                let m = model
+                    .as_deref()
+                    .and_then(|t| schema.models.iter().find(|m| m.table == t))
+                    .or_else(|| schema.model(&self.name));
+                let columns = match m {
+                    Some(m) => columns
+                        .into_iter()
+                        .map(|c| {
+                            m.fields
+                                .iter()
+                                .find(|f| f.is_column() && f.column == c)
+                                .map_or(c, |f| f.name.clone())
+                        })
+                        .collect(),
+                    None => columns,
+                };
+                Error::Constraint {
+                    kind,
+                    model: m.map(|m| m.name.clone()).or(model),
+                    columns,
+                    message,
+                }
+            }
+            other => other,
+        }
+    }
+
     fn span(&self, op: Op, db: &str) -> tracing::Span {
         tracing::debug_span!(
             "litestone.query",
@@ -155,7 +193,8 @@ impl Model {
         async move {
             let (v, logs) = self
                 .dispatch(op, &db, observed, move |c, log| exec::run(c, &plan, log))
-                .await?;
+                .await
+                .map_err(|e| self.schema_terms(e))?;
             if observed {
                 self.emit(op, &db, &args, logs);
             }
@@ -177,7 +216,8 @@ impl Model {
                 .dispatch(op, &db, observed, move |c, log| {
                     exec::run_typed::<T>(c, &plan, log)
                 })
-                .await?;
+                .await
+                .map_err(|e| self.schema_terms(e))?;
             if observed {
                 self.emit(op, &db, &args, logs);
             }

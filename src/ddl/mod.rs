@@ -19,10 +19,12 @@
 //! - Defaults: literals become SQL literals (booleans `1`/`0`, enum values
 //!   quoted, lists and JSON as their JSON text); `now()` becomes
 //!   `(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`, the crate's DateTime format;
-//!   `dbgenerated("sql")` becomes `(sql)`. `uuid()`, `ulid()`, `nanoid()`,
-//!   `auth()`, `env(...)`, `@default(otherField)` and `autoincrement()` have
-//!   no SQL default: the query layer fills them on create (and
-//!   `autoincrement()` on an Integer id is the rowid alias anyway).
+//!   `dbgenerated("sql")` becomes `(sql)`; `uuid()` becomes a SQL expression
+//!   building a random v4 UUID ([`UUID_SQL`]; the query layer may still fill
+//!   it itself). `ulid()`, `nanoid()`, `auth()`, `env(...)`,
+//!   `@default(otherField)` and `autoincrement()` have no SQL default: the
+//!   query layer fills them on create (`autoincrement()` on an Integer id is
+//!   the rowid alias anyway).
 //! - CHECK constraints: `"col" IN ('a','b')` for enums, `"col" IN (0,1)` for
 //!   Booleans (NULL passes a CHECK, so optional columns need nothing more).
 //! - Foreign keys are table constraints with `ON DELETE` / `ON UPDATE`
@@ -65,6 +67,10 @@ use crate::schema::{
 
 /// The SQL expression of the crate's DateTime default (`now()`).
 pub const NOW_SQL: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+/// A SQL expression producing a random lowercase UUID v4 (the SQL default
+/// of `@default(uuid())`, so rows inserted with raw SQL get one too).
+pub const UUID_SQL: &str = "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))";
 
 /// Double-quotes an identifier, doubling embedded quotes.
 pub fn quote_ident(name: &str) -> String {
@@ -249,6 +255,7 @@ pub fn default_sql(field: &Field, default: &DefaultValue) -> Option<String> {
             other => quote_literal(&other.to_string()),
         }),
         DefaultValue::Now => Some(format!("({NOW_SQL})")),
+        DefaultValue::Uuid => Some(format!("({UUID_SQL})")),
         DefaultValue::Sql(s) => Some(format!("({s})")),
         _ => None,
     }
@@ -338,21 +345,51 @@ fn referenced_by_fk(schema: &Schema, model: &Model, fields: &[FieldId]) -> bool 
     })
 }
 
+/// The partial-index predicate (`"deletedAt" IS NULL`) of the unique index
+/// litestone creates for the unique constraint on `fields` of `model`, or
+/// `None` when that index is a full one (not a soft-delete model, or a
+/// foreign key references those columns, or they are the primary key).
+///
+/// The query layer must repeat it in upserts:
+/// `INSERT ... ON CONFLICT ("email") WHERE "deletedAt" IS NULL DO UPDATE ...`
+/// — SQLite only matches a partial unique index when the conflict target
+/// carries its predicate.
+pub fn unique_index_predicate(
+    schema: &Schema,
+    model: &Model,
+    fields: &[FieldId],
+) -> Option<String> {
+    let sd = model.soft_delete?;
+    let mut sorted = fields.to_vec();
+    sorted.sort();
+    let mut pk = model.primary_key.clone();
+    pk.sort();
+    if sorted == pk || referenced_by_fk(schema, model, fields) {
+        return None;
+    }
+    Some(format!(
+        "{} IS NULL",
+        quote_ident(&model.field_by_id(sd.field).column)
+    ))
+}
+
 /// The index statements of `model`: unique indexes (`@unique`, `@@unique`),
 /// `@@index`, `@sequence` uniques, and indexes on uncovered foreign keys.
 pub fn index_statements(schema: &Schema, model: &Model) -> Vec<String> {
     let table = quote_ident(&model.table);
-    let soft = model.soft_delete.map(|sd| {
-        format!(
-            " WHERE {} IS NULL",
-            quote_ident(&model.field_by_id(sd.field).column)
-        )
-    });
     let mut out = Vec::new();
     // Column lists already covered, to skip redundant FK indexes.
     let mut covered: Vec<Vec<FieldId>> = vec![model.primary_key.clone()];
     let mut names = HashSet::new();
+    let mut pk_sorted = model.primary_key.clone();
+    pk_sorted.sort();
     for u in &model.uniques {
+        let mut sorted = u.fields.clone();
+        sorted.sort();
+        if sorted == pk_sorted {
+            // The primary key is already unique.
+            continue;
+        }
         let name = u
             .name
             .clone()
@@ -360,11 +397,8 @@ pub fn index_statements(schema: &Schema, model: &Model) -> Vec<String> {
         if !names.insert(name.clone()) {
             continue;
         }
-        let predicate = if referenced_by_fk(schema, model, &u.fields) {
-            None
-        } else {
-            soft.clone()
-        };
+        let predicate =
+            unique_index_predicate(schema, model, &u.fields).map(|p| format!(" WHERE {p}"));
         if predicate.is_none() {
             covered.push(u.fields.clone());
         }

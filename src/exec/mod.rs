@@ -85,12 +85,22 @@ fn bind<'c>(
     extra: Option<&SqlValue>,
 ) -> Result<rusqlite::CachedStatement<'c>> {
     let mut st = conn.prepare_cached(&stmt.sql)?;
+    let keys_at = match extra {
+        Some(e) => {
+            let at = st.parameter_index(":keys")?.ok_or_else(|| Error::Sqlite {
+                code: None,
+                message: "include statement lacks its :keys parameter".into(),
+            })?;
+            st.raw_bind_parameter(at, e)?;
+            Some(at)
+        }
+        None => None,
+    };
     let mut i = 1;
-    if let Some(e) = extra {
-        st.raw_bind_parameter(i, e)?;
-        i += 1;
-    }
     for p in &stmt.params {
+        if Some(i) == keys_at {
+            i += 1;
+        }
         st.raw_bind_parameter(i, p)?;
         i += 1;
     }
@@ -110,8 +120,17 @@ fn fetch(
     let n = plan.cols.len();
     while let Some(row) = rows.next()? {
         let mut obj = Map::with_capacity(n + plan.includes.len());
+        let mut counts: Option<Map<String, Value>> = None;
         for (i, c) in plan.cols.iter().enumerate() {
-            obj.insert(c.key.clone(), codec::decode(c.kind, row.get_ref(i)?));
+            let v = codec::decode(c.kind, row.get_ref(i)?);
+            if c.count.is_some() {
+                counts.get_or_insert_with(Map::new).insert(c.key.clone(), v);
+            } else {
+                obj.insert(c.key.clone(), v);
+            }
+        }
+        if let Some(c) = counts {
+            obj.insert("_count".to_string(), Value::Object(c));
         }
         let mut hidden = Vec::with_capacity(plan.hidden);
         for i in 0..plan.hidden {
@@ -372,7 +391,8 @@ pub(crate) fn run_typed<T: DeserializeOwned>(
     let Plan::Rows { rows, shape } = plan else {
         return Err(Error::invalid_args("", "typed results need a rows plan"));
     };
-    if !rows.includes.is_empty() || *shape == Shape::Null {
+    let nested = rows.cols.iter().any(|c| c.count.is_some());
+    if !rows.includes.is_empty() || nested || *shape == Shape::Null {
         let v = run(conn, plan, log)?;
         return match v {
             Value::Null => Ok(Vec::new()),

@@ -223,6 +223,32 @@ pub(crate) struct Order {
     pub(crate) nulls: Option<Nulls>,
     /// Whether the column may hold NULL.
     pub(crate) nullable: bool,
+    /// Sort by a related value instead of `column` (relation orderBy).
+    pub(crate) related: Option<Box<RelatedSort>>,
+}
+
+/// A correlated subquery to sort by: a field through belongsTo hops, or an
+/// aggregate over a to-many relation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RelatedSort {
+    /// Hops from the current table: (table, link from the previous alias),
+    /// joined in order; the first link correlates with the outer row.
+    pub(crate) hops: Vec<(String, Link)>,
+    /// What to select from the last hop.
+    pub(crate) value: SortValue,
+    /// Extra condition on the last hop (soft-delete filter).
+    pub(crate) filter: Filter,
+}
+
+/// The selected value of a [`RelatedSort`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SortValue {
+    /// A column of the last hop.
+    Column(String),
+    /// `COUNT(*)`.
+    Count,
+    /// `SUM/AVG/MIN/MAX(column)`.
+    Agg(&'static str, String),
 }
 
 impl Order {
@@ -245,6 +271,9 @@ pub(crate) struct OutCol {
     /// Field-level read policy: the column is selected as
     /// `CASE WHEN mask THEN col END` (null where the policy refuses).
     pub(crate) mask: Option<Box<Filter>>,
+    /// A relation count (`_count: {select: {posts: true}}`) instead of a
+    /// column; returned under the row's `_count` object.
+    pub(crate) count: Option<Box<RelatedSort>>,
 }
 
 impl crate::codec::de::ColumnInfo for OutCol {
@@ -361,6 +390,9 @@ pub(crate) enum Conflict {
     Update {
         /// Conflict target columns.
         target: Vec<String>,
+        /// The partial-index predicate of the target's unique index
+        /// (soft-delete models), from `ddl::unique_index_predicate`.
+        target_where: Option<String>,
         /// Assignments.
         set: Vec<(String, SetExpr)>,
     },

@@ -268,7 +268,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 None | Some(Value::Bool(false)) | Some(Value::Null) => Conflict::Fail,
                 Some(_) => return Err(Error::invalid_args("skipDuplicates", "expected a boolean")),
             };
-            let mut interner = Interner::default();
+            let mut shapes = ShapeCache::default();
             let mut stmts = Vec::with_capacity(items.len());
             let mut guards = Vec::new();
             for (i, item) in items.iter().enumerate() {
@@ -280,7 +280,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                     policy::data_fields(model, item).into_iter(),
                     None,
                 )?);
-                stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
+                stmts.push(shapes.insert(&model.table, &row, &conflict));
             }
             Ok(policy::wrap(Plan::Exec(stmts), guards))
         }
@@ -424,20 +424,57 @@ fn soft_set(model: &Model, remove: bool) -> Vec<(String, SetExpr)> {
     set
 }
 
-/// Shares the text of identical statements (bulk writes).
+/// Bulk-insert statement reuse: rows of the same shape (columns, sequence
+/// columns, conflict clause) share one SQL text, written once; later rows
+/// only collect their parameters through the same walk
+/// ([`sql::write::insert_params`]). Debug builds re-render every reused
+/// statement and assert the text is identical.
 #[derive(Default)]
-struct Interner(HashMap<Arc<str>, ()>);
+struct ShapeCache(HashMap<String, Arc<str>>);
 
-impl Interner {
-    fn stmt(&mut self, s: Stmt) -> Stmt {
-        if let Some((k, _)) = self.0.get_key_value(&s.sql) {
-            return Stmt {
-                sql: k.clone(),
-                params: s.params,
-            };
+impl ShapeCache {
+    fn key(row: &InsertRow, conflict: &Conflict) -> String {
+        let mut k = String::new();
+        for (c, v) in &row.values {
+            k.push_str(c);
+            k.push(match v {
+                ast::InsertVal::Param(_) => '\u{1}',
+                ast::InsertVal::Sequence { scope: None } => '\u{2}',
+                ast::InsertVal::Sequence { scope: Some(_) } => '\u{3}',
+            });
         }
-        self.0.insert(s.sql.clone(), ());
-        s
+        match conflict {
+            Conflict::Fail => k.push('F'),
+            Conflict::Ignore => k.push('I'),
+            Conflict::Update { set, .. } => {
+                k.push('U');
+                for (c, e) in set {
+                    k.push_str(c);
+                    k.push(match e {
+                        SetExpr::Value(_) => '\u{1}',
+                        SetExpr::Arith(op, _) => op.chars().next().unwrap_or('?'),
+                        SetExpr::Excluded => '\u{4}',
+                        SetExpr::Keep => '\u{5}',
+                    });
+                }
+            }
+        }
+        k
+    }
+
+    fn insert(&mut self, table: &str, row: &InsertRow, conflict: &Conflict) -> Stmt {
+        let key = Self::key(row, conflict);
+        if let Some(sql) = self.0.get(&key) {
+            let stmt = Stmt {
+                sql: sql.clone(),
+                params: sql::write::insert_params(table, row, conflict),
+            };
+            debug_assert_eq!(stmt, sql::write::insert(table, row, conflict, None));
+            return stmt;
+        }
+        let stmt = sql::write::insert(table, row, conflict, None);
+        self.0.insert(key, stmt.sql.clone());
+        stmt
     }
 }
 
@@ -480,6 +517,12 @@ fn returning(
         "",
         &mut q,
     )?;
+    if q.cols.iter().any(|c| c.count.is_some()) {
+        return Err(Error::invalid_args(
+            "include._count",
+            "relation counts are available on reads, not on writes",
+        ));
+    }
     Ok(Some(q))
 }
 
@@ -594,8 +637,15 @@ fn compile_cursor(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
                 desc: false,
                 nulls: None,
                 nullable: false,
+                related: None,
             });
         }
+    }
+    if let Some(o) = q.order.iter().find(|o| o.related.is_some()) {
+        return Err(Error::invalid_args(
+            format!("orderBy.{}", o.field),
+            "findManyCursor orders by the model's own columns only",
+        ));
     }
     let spec = cursor::CursorSpec::new(&model.name, &q.order);
     let mut order_idx = Vec::with_capacity(q.order.len());
@@ -696,8 +746,10 @@ fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
             Some(&existing),
         )?);
     }
+    let ids: Vec<_> = fields.iter().map(|f| f.id).collect();
     let conflict = Conflict::Update {
         target: fields.iter().map(|f| f.column.clone()).collect(),
+        target_where: crate::ddl::unique_index_predicate(cx.schema, model, &ids),
         set,
     };
     let ret = returning(cx, model, o)?;
@@ -723,6 +775,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         ));
     };
     let mut target = Vec::new();
+    let mut target_ids = Vec::new();
     for (i, t) in tv.iter().enumerate() {
         let p = format!("conflictTarget[{i}]");
         let Some(name) = t.as_str() else {
@@ -736,7 +789,9 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
             });
         };
         target.push(f.column.clone());
+        target_ids.push(f.id);
     }
+    let target_where = crate::ddl::unique_index_predicate(cx.schema, model, &target_ids);
     if target.is_empty() {
         return Err(Error::invalid_args(
             "conflictTarget",
@@ -776,7 +831,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
             ));
         }
     };
-    let mut interner = Interner::default();
+    let mut shapes = ShapeCache::default();
     let mut stmts = Vec::with_capacity(items.len());
     let mut guards = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -802,9 +857,10 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         }
         let conflict = Conflict::Update {
             target: target.clone(),
+            target_where: target_where.clone(),
             set,
         };
-        stmts.push(interner.stmt(sql::write::insert(&model.table, &row, &conflict, None)));
+        stmts.push(shapes.insert(&model.table, &row, &conflict));
     }
     Ok(policy::wrap(Plan::Exec(stmts), guards))
 }

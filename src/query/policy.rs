@@ -271,7 +271,7 @@ pub(crate) fn mask_cols(cx: &Cx<'_>, model: &Model, cols: &mut [OutCol]) -> Resu
     if cx.system {
         return Ok(());
     }
-    for c in cols.iter_mut() {
+    for c in cols.iter_mut().filter(|c| c.count.is_none()) {
         let Some(f) = model.field(&c.key) else {
             continue;
         };

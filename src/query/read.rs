@@ -11,11 +11,13 @@
 use serde_json::{Map, Value};
 
 use super::Cx;
-use super::ast::{Include, Link, Nulls, Order, OutCol, ParentLink, ReadQuery};
+use super::ast::{
+    Include, Link, Nulls, Order, OutCol, ParentLink, ReadQuery, RelatedSort, SortValue,
+};
 use super::filter::{live_filter, parse_where, relation_link};
 use crate::codec::Kind;
 use crate::error::{Error, Result};
-use crate::schema::{Field, Model, Visibility};
+use crate::schema::{Field, Model, Schema, Visibility};
 
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -149,7 +151,12 @@ pub(crate) fn build(
     .and(deleted_filter(model, o, path)?)
     .and(super::policy::read_filter(cx, model)?);
     let order = if opts.ordering {
-        parse_order(model, args.get("orderBy"), &join(path, "orderBy"))?
+        parse_order(
+            cx.schema,
+            model,
+            args.get("orderBy"),
+            &join(path, "orderBy"),
+        )?
     } else {
         Vec::new()
     };
@@ -219,7 +226,90 @@ fn out_col(f: &Field) -> OutCol {
         column: f.column.clone(),
         kind: Kind::of(f),
         mask: None,
+        count: None,
     }
+}
+
+/// `_count: true | {select: {relation: true | {where}}}` → count columns.
+fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<Vec<OutCol>> {
+    let wanted: Vec<(&Field, Option<&Value>, String)> = match v {
+        Value::Bool(false) | Value::Null => Vec::new(),
+        Value::Bool(true) => model
+            .relations()
+            .filter(|(f, _)| relation_link(cx.schema, model, f).is_ok_and(|(_, many)| many))
+            .map(|(f, _)| (f, None, join(path, &f.name)))
+            .collect(),
+        Value::Object(o) => {
+            for k in o.keys() {
+                if k != "select" {
+                    return Err(Error::invalid_args(join(path, k), "expected `select`"));
+                }
+            }
+            let sp = join(path, "select");
+            let Some(Value::Object(sel)) = o.get("select") else {
+                return Err(Error::invalid_args(sp, "expected {relation: true}"));
+            };
+            let mut out = Vec::new();
+            for (k, x) in sel {
+                let p = join(&sp, k);
+                let Some(f) = model.field(k).filter(|f| f.relation().is_some()) else {
+                    return Err(Error::UnknownField {
+                        model: model.name.clone(),
+                        field: k.clone(),
+                        path: p,
+                    });
+                };
+                match x {
+                    Value::Bool(false) | Value::Null => {}
+                    Value::Bool(true) => out.push((f, None, p)),
+                    Value::Object(args) => {
+                        for ak in args.keys() {
+                            if ak != "where" {
+                                return Err(Error::invalid_args(join(&p, ak), "expected `where`"));
+                            }
+                        }
+                        out.push((f, args.get("where"), p));
+                    }
+                    _ => return Err(Error::invalid_args(p, "expected true or {where}")),
+                }
+            }
+            out
+        }
+        _ => {
+            return Err(Error::invalid_args(
+                path,
+                "expected true or {select: {...}}",
+            ));
+        }
+    };
+    let mut cols = Vec::new();
+    for (f, w, p) in wanted {
+        let (link, many) = relation_link(cx.schema, model, f)?;
+        if !many {
+            return Err(Error::invalid_args(
+                p,
+                format!("`{}` is not a to-many relation", f.name),
+            ));
+        }
+        let Some(rel) = f.relation() else { continue };
+        let target = cx.schema.model_by_id(rel.target);
+        let mut filter = live_filter(target).and(super::policy::read_filter(cx, target)?);
+        if let Some(w) = w {
+            filter = filter.and(parse_where(cx, target, w, &join(&p, "where"))?);
+        }
+        cols.push(OutCol {
+            key: f.name.clone(),
+            column: String::new(),
+            kind: Kind::RAW,
+            mask: None,
+            count: Some(Box::new(RelatedSort {
+                hops: vec![(target.table.clone(), link)],
+                value: SortValue::Count,
+                filter,
+            })),
+        });
+    }
+    Ok(cols)
 }
 
 /// The columns a read returns when nothing is selected.
@@ -244,6 +334,7 @@ pub(crate) fn project(
     q: &mut ReadQuery,
 ) -> Result<()> {
     let mut rels: Vec<(&Field, &Value, String)> = Vec::new();
+    let mut counts: Vec<OutCol> = Vec::new();
     match select {
         None | Some(Value::Null) => q.cols = default_cols(cx, model, list),
         Some(Value::Object(sel)) => {
@@ -252,6 +343,10 @@ pub(crate) fn project(
             let mut off = Vec::new();
             for (key, v) in sel {
                 let p = join(&sp, key);
+                if key == "_count" {
+                    counts.extend(relation_counts(cx, model, v, &p)?);
+                    continue;
+                }
                 let Some(f) = model.field(key) else {
                     return Err(Error::UnknownField {
                         model: model.name.clone(),
@@ -298,6 +393,10 @@ pub(crate) fn project(
             let ip = join(path, "include");
             for (key, v) in inc {
                 let p = join(&ip, key);
+                if key == "_count" {
+                    counts.extend(relation_counts(cx, model, v, &p)?);
+                    continue;
+                }
                 let Some(f) = model.field(key) else {
                     return Err(Error::UnknownField {
                         model: model.name.clone(),
@@ -324,6 +423,7 @@ pub(crate) fn project(
             ));
         }
     }
+    q.cols.extend(counts);
     super::policy::mask_cols(cx, model, &mut q.cols)?;
     for (f, v, p) in rels {
         let inc = build_include(cx, model, f, v, &p, q)?;
@@ -413,18 +513,178 @@ fn build_include(
 }
 
 /// Parses `orderBy`: `{f: "asc"}`, `{f: {dir, nulls}}`, or an array of those.
-pub(crate) fn parse_order(model: &Model, v: Option<&Value>, path: &str) -> Result<Vec<Order>> {
+pub(crate) fn parse_order(
+    schema: &Schema,
+    model: &Model,
+    v: Option<&Value>,
+    path: &str,
+) -> Result<Vec<Order>> {
     let mut out = Vec::new();
     match v {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                order_object(model, item, &format!("{path}[{i}]"), &mut out)?;
+                order_object(schema, model, item, &format!("{path}[{i}]"), &mut out)?;
             }
         }
-        Some(item) => order_object(model, item, path, &mut out)?,
+        Some(item) => order_object(schema, model, item, path, &mut out)?,
     }
     Ok(out)
+}
+
+fn parse_dir_nulls(d: &Value, p: &str) -> Result<(bool, Option<Nulls>)> {
+    match d {
+        Value::Object(spec) => {
+            let mut desc = false;
+            let mut nulls = None;
+            for (k, x) in spec {
+                let kp = join(p, k);
+                match k.as_str() {
+                    "dir" | "sort" => desc = parse_dir(x, &kp)?,
+                    "nulls" => {
+                        nulls = Some(match x.as_str() {
+                            Some("first") => Nulls::First,
+                            Some("last") => Nulls::Last,
+                            _ => {
+                                return Err(Error::invalid_args(
+                                    kp,
+                                    "expected \"first\" or \"last\"",
+                                ));
+                            }
+                        })
+                    }
+                    _ => return Err(Error::invalid_args(kp, "expected `dir` or `nulls`")),
+                }
+            }
+            Ok((desc, nulls))
+        }
+        _ => Ok((parse_dir(d, p)?, None)),
+    }
+}
+
+/// `{relation: {field: dir}}` (belongsTo, any number of hops) and
+/// `{relation: {_count: dir}}` / `{relation: {_sum: {field: dir}}}`
+/// (to-many) → correlated subqueries.
+fn order_related(
+    schema: &Schema,
+    model: &Model,
+    f: &Field,
+    d: &Value,
+    path: &str,
+    mut hops: Vec<(String, Link)>,
+    out: &mut Vec<Order>,
+) -> Result<()> {
+    let Some(rel) = f.relation() else {
+        return Err(Error::invalid_args(path, "not a relation"));
+    };
+    let target = schema.model_by_id(rel.target);
+    let (link, to_many) = relation_link(schema, model, f)?;
+    let Value::Object(spec) = d else {
+        return Err(Error::invalid_args(
+            path,
+            "expected {field: \"asc\"|\"desc\"} or an aggregate ({_count: \"desc\"})",
+        ));
+    };
+    let through = matches!(link, Link::Through { .. });
+    if through && !hops.is_empty() {
+        return Err(Error::invalid_args(
+            path,
+            "ordering through a many-to-many after another hop is not supported",
+        ));
+    }
+    hops.push((target.table.clone(), link));
+    for (key, v) in spec {
+        let p = join(path, key);
+        let agg = match key.as_str() {
+            "_count" => Some(None),
+            "_sum" => Some(Some("SUM")),
+            "_avg" => Some(Some("AVG")),
+            "_min" => Some(Some("MIN")),
+            "_max" => Some(Some("MAX")),
+            _ => None,
+        };
+        let push = |out: &mut Vec<Order>, value: SortValue, desc: bool, nulls: Option<Nulls>| {
+            out.push(Order {
+                field: format!("{}.{key}", f.name),
+                column: String::new(),
+                desc,
+                nulls,
+                nullable: true,
+                related: Some(Box::new(RelatedSort {
+                    hops: hops.clone(),
+                    value,
+                    filter: live_filter(target),
+                })),
+            });
+        };
+        match agg {
+            Some(_) if !to_many => {
+                return Err(Error::invalid_args(
+                    p,
+                    format!(
+                        "`{key}` orders by an aggregate of a to-many relation; `{}` is to-one",
+                        f.name
+                    ),
+                ));
+            }
+            Some(None) => {
+                let (desc, nulls) = parse_dir_nulls(v, &p)?;
+                push(out, SortValue::Count, desc, nulls);
+            }
+            Some(Some(func)) => {
+                if through {
+                    return Err(Error::invalid_args(
+                        p,
+                        "many-to-many relations order by _count only",
+                    ));
+                }
+                let Value::Object(fields) = v else {
+                    return Err(Error::invalid_args(p, "expected {field: \"asc\"|\"desc\"}"));
+                };
+                for (fname, fd) in fields {
+                    let fp = join(&p, fname);
+                    let Some(tf) = target.field(fname).filter(|x| x.is_column()) else {
+                        return Err(Error::UnknownField {
+                            model: target.name.clone(),
+                            field: fname.clone(),
+                            path: fp,
+                        });
+                    };
+                    let (desc, nulls) = parse_dir_nulls(fd, &fp)?;
+                    push(out, SortValue::Agg(func, tf.column.clone()), desc, nulls);
+                }
+            }
+            None if to_many => {
+                return Err(Error::invalid_args(
+                    p,
+                    format!(
+                        "order a to-many relation by an aggregate (_count, _sum, _avg, _min, _max), not by `{key}`"
+                    ),
+                ));
+            }
+            None => {
+                let Some(tf) = target.field(key) else {
+                    return Err(Error::UnknownField {
+                        model: target.name.clone(),
+                        field: key.clone(),
+                        path: p,
+                    });
+                };
+                if tf.relation().is_some() {
+                    order_related(schema, target, tf, v, &p, hops.clone(), out)?;
+                } else if tf.is_column() {
+                    let (desc, nulls) = parse_dir_nulls(v, &p)?;
+                    push(out, SortValue::Column(tf.column.clone()), desc, nulls);
+                } else {
+                    return Err(Error::invalid_args(
+                        p,
+                        "derived fields cannot be ordered by",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_dir(v: &Value, path: &str) -> Result<bool> {
@@ -435,7 +695,13 @@ fn parse_dir(v: &Value, path: &str) -> Result<bool> {
     }
 }
 
-fn order_object(model: &Model, v: &Value, path: &str, out: &mut Vec<Order>) -> Result<()> {
+fn order_object(
+    schema: &Schema,
+    model: &Model,
+    v: &Value,
+    path: &str,
+    out: &mut Vec<Order>,
+) -> Result<()> {
     let Value::Object(o) = v else {
         return Err(Error::invalid_args(
             path,
@@ -451,48 +717,27 @@ fn order_object(model: &Model, v: &Value, path: &str, out: &mut Vec<Order>) -> R
                 path: p,
             });
         };
+        if f.relation().is_some() {
+            order_related(schema, model, f, d, &p, Vec::new(), out)?;
+            continue;
+        }
         if !f.is_column() {
             return Err(Error::invalid_args(
                 p,
                 format!(
-                    "ordering by `{}.{key}` (a relation or derived field) is not supported yet",
+                    "ordering by the derived field `{}.{key}` is not supported",
                     model.name
                 ),
             ));
         }
-        let (desc, nulls) = match d {
-            Value::Object(spec) => {
-                let mut desc = false;
-                let mut nulls = None;
-                for (k, x) in spec {
-                    let kp = join(&p, k);
-                    match k.as_str() {
-                        "dir" | "sort" => desc = parse_dir(x, &kp)?,
-                        "nulls" => {
-                            nulls = Some(match x.as_str() {
-                                Some("first") => Nulls::First,
-                                Some("last") => Nulls::Last,
-                                _ => {
-                                    return Err(Error::invalid_args(
-                                        kp,
-                                        "expected \"first\" or \"last\"",
-                                    ));
-                                }
-                            })
-                        }
-                        _ => return Err(Error::invalid_args(kp, "expected `dir` or `nulls`")),
-                    }
-                }
-                (desc, nulls)
-            }
-            _ => (parse_dir(d, &p)?, None),
-        };
+        let (desc, nulls) = parse_dir_nulls(d, &p)?;
         out.push(Order {
             field: f.name.clone(),
             column: f.column.clone(),
             desc,
             nulls,
             nullable: f.optional,
+            related: None,
         });
     }
     Ok(())

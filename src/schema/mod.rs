@@ -114,7 +114,14 @@ fn parse_source(src: &str, file: u32) -> (ast::SchemaAst, Vec<Diag>) {
         .map(|e| Diag::new(e.span, e.message))
         .collect();
     let (ast, parse_diags) = parser::parse_tokens(&tokens);
-    diags.extend(parse_diags);
+    // A lexical error (an unterminated string) usually derails the parser on
+    // the same line; report the cause only.
+    let lex_lines: Vec<u32> = diags.iter().map(|d| d.span.line).collect();
+    diags.extend(
+        parse_diags
+            .into_iter()
+            .filter(|d| !lex_lines.contains(&d.span.line)),
+    );
     (ast, diags)
 }
 
@@ -137,7 +144,8 @@ impl Loader {
             let ast::Item::Import(imp) = item else {
                 continue;
             };
-            let path = dir.join(&imp.path.name);
+            // `components()` drops interior `.` segments: `a/./b` → `a/b`.
+            let path: PathBuf = dir.join(&imp.path.name).components().collect();
             let canon = match path.canonicalize() {
                 Ok(c) => c,
                 Err(e) => {

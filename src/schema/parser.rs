@@ -150,11 +150,28 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether the current token starts a top-level declaration written at
+    /// column 1 (`model x {`, `function f(`, `import "..."`): inside a
+    /// block, that means the block's `}` is missing. Fields never have this
+    /// shape, even when named `type` or `model`.
     fn is_keyword_at_line_start(&self) -> bool {
         let t = self.tok();
-        matches!(&t.kind, TokenKind::Ident(k) if TOP_LEVEL.contains(&k.as_str()))
-            && t.span.column == 1
-            && matches!(self.peek_at(1), TokenKind::Ident(_) | TokenKind::Str(_))
+        let TokenKind::Ident(k) = &t.kind else {
+            return false;
+        };
+        if t.span.column != 1 {
+            return false;
+        }
+        matches!(
+            (k.as_str(), self.peek_at(1), self.peek_at(2)),
+            ("import", TokenKind::Str(_), _)
+                | ("function", TokenKind::Ident(_), TokenKind::LParen)
+                | (
+                    "model" | "enum" | "trait" | "type" | "database",
+                    TokenKind::Ident(_),
+                    TokenKind::LBrace
+                )
+        )
     }
 
     // ----- recovery ------------------------------------------------------
@@ -184,26 +201,35 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Skips to the next member of a block: a token on a line after
-    /// `line` that can start a member, or the block's closing `}`.
-    fn recover_member(&mut self, line: u32) {
-        let mut depth = 0usize;
+    /// Skips to the next member of a block after a syntax error in the
+    /// member that starts at `start`: scanning resumes right after `start`
+    /// (so a member cut short by the error is not lost) and stops at the
+    /// block's `}` or at the first token of a later line indented no deeper
+    /// than `start` (continuation lines are indented deeper).
+    fn recover_member(&mut self, start: &Token) {
+        let from = self
+            .toks
+            .partition_point(|x| x.span.start < start.span.start);
+        self.pos = (from + 1).min(self.toks.len().saturating_sub(1));
+        let mut braces = 0usize;
         loop {
+            let i = self.pos;
             let t = self.tok();
+            let first_on_line = i == 0 || self.toks[i - 1].span.line < t.span.line;
             match &t.kind {
                 TokenKind::Eof => return,
-                TokenKind::LBrace | TokenKind::LParen | TokenKind::LBracket => depth += 1,
-                TokenKind::RParen | TokenKind::RBracket => depth = depth.saturating_sub(1),
+                TokenKind::LBrace => braces += 1,
                 TokenKind::RBrace => {
-                    if depth == 0 {
+                    if braces == 0 {
                         return;
                     }
-                    depth -= 1;
+                    braces -= 1;
                 }
                 TokenKind::Ident(_) | TokenKind::AtAt
-                    if t.span.line > line
-                        && (depth == 0
-                            || t.span.column == 1
+                    if first_on_line
+                        && braces == 0
+                        && t.span.line > start.span.line
+                        && (t.span.column <= start.span.column
                             || self.is_keyword_at_line_start()) =>
                 {
                     return;
@@ -279,11 +305,11 @@ impl<'a> Parser<'a> {
                 }
                 TokenKind::AtAt => match self.attribute() {
                     Ok(a) => members.push(Member::Attribute(a)),
-                    Err(Reported) => self.recover_member(t.span.line),
+                    Err(Reported) => self.recover_member(t),
                 },
                 TokenKind::Ident(_) => match self.field() {
                     Ok(f) => members.push(Member::Field(f)),
-                    Err(Reported) => self.recover_member(t.span.line),
+                    Err(Reported) => self.recover_member(t),
                 },
                 TokenKind::At => {
                     self.error(
@@ -291,12 +317,12 @@ impl<'a> Parser<'a> {
                         "field attribute without a field (block attributes start with `@@`)",
                     );
                     self.bump();
-                    self.recover_member(t.span.line);
+                    self.recover_member(t);
                 }
                 _ => {
                     self.unexpected("a field or a `@@` attribute");
                     self.bump();
-                    self.recover_member(t.span.line);
+                    self.recover_member(t);
                 }
             }
         }
@@ -313,20 +339,16 @@ impl<'a> Parser<'a> {
         let first = self.tok();
         let name = self.ident("a field name")?;
         let t = self.tok();
-        if !matches!(t.kind, TokenKind::Ident(_)) || t.span.line != name.span.line {
+        if t.span.line != name.span.line {
+            return Err(self.error(name.span, format!("field `{}` has no type", name.name)));
+        }
+        if !matches!(t.kind, TokenKind::Ident(_)) {
             let msg = format!(
                 "expected a type for field `{}`, found {}",
                 name.name,
                 t.kind.describe()
             );
-            return Err(self.error(
-                if t.span.line != name.span.line {
-                    name.span
-                } else {
-                    t.span
-                },
-                msg,
-            ));
+            return Err(self.error(t.span, msg));
         }
         let ty = self.type_ref()?;
         let mut attributes = Vec::new();
@@ -381,15 +403,36 @@ impl<'a> Parser<'a> {
             name.span = join(name.span, part.span);
         }
         let args = if matches!(self.peek(), TokenKind::LParen) {
-            self.bump();
+            let open = self.bump().span;
             let mut args = Vec::new();
             loop {
                 if self.eat(&TokenKind::RParen) {
                     break;
                 }
+                if self.at_eof() || self.is_keyword_at_line_start() {
+                    let msg = format!(
+                        "unclosed `(` of `{}{}`",
+                        if block { "@@" } else { "@" },
+                        name.name
+                    );
+                    return Err(self.error(open, msg));
+                }
+                let arg_line = self.tok().span.line;
                 args.push(self.arg()?);
                 if self.eat(&TokenKind::Comma) {
                     continue;
+                }
+                // Something other than `,`/`)` after an argument that began on
+                // a later line, or on a new line: the `(` was never closed.
+                if !matches!(self.peek(), TokenKind::RParen)
+                    && (self.tok().span.line != self.prev_span().line || arg_line != open.line)
+                {
+                    let msg = format!(
+                        "unclosed `(` of `{}{}`",
+                        if block { "@@" } else { "@" },
+                        name.name
+                    );
+                    return Err(self.error(open, msg));
                 }
                 self.expect(&TokenKind::RParen, "`,` or `)`")?;
                 break;
@@ -451,7 +494,7 @@ impl<'a> Parser<'a> {
                 TokenKind::AtAt => {
                     // Block attributes on enums (`@@map`) are accepted and ignored.
                     if self.attribute().is_err() {
-                        self.recover_member(t.span.line);
+                        self.recover_member(t);
                     }
                 }
                 TokenKind::Ident(_) => {
@@ -468,7 +511,7 @@ impl<'a> Parser<'a> {
                         }
                     }
                     if failed {
-                        self.recover_member(t.span.line);
+                        self.recover_member(t);
                     }
                     values.push(EnumValue {
                         name: v,
@@ -479,7 +522,7 @@ impl<'a> Parser<'a> {
                 _ => {
                     self.unexpected("an enum value");
                     self.bump();
-                    self.recover_member(t.span.line);
+                    self.recover_member(t);
                 }
             }
         }
@@ -535,12 +578,12 @@ impl<'a> Parser<'a> {
                 }
                 TokenKind::AtAt => match self.attribute() {
                     Ok(a) => attributes.push(a),
-                    Err(Reported) => self.recover_member(t.span.line),
+                    Err(Reported) => self.recover_member(t),
                 },
                 _ => {
                     self.unexpected("`@@expr(\"...\")`");
                     self.bump();
-                    self.recover_member(t.span.line);
+                    self.recover_member(t);
                 }
             }
         }
@@ -589,13 +632,13 @@ impl<'a> Parser<'a> {
                     }
                     match self.expr() {
                         Ok(value) => settings.push(Setting { key, value }),
-                        Err(Reported) => self.recover_member(t.span.line),
+                        Err(Reported) => self.recover_member(t),
                     }
                 }
                 _ => {
                     self.unexpected("a setting (`path`, `driver` or `retention`)");
                     self.bump();
-                    self.recover_member(t.span.line);
+                    self.recover_member(t);
                 }
             }
         }

@@ -41,7 +41,8 @@ pub(crate) struct IncludePlan {
     pub(crate) to_many: bool,
     /// Index of the parent key among the parent's hidden columns.
     pub(crate) parent_key: usize,
-    /// The child rows; `?1` of its statement is bound to the keys (a JSON array).
+    /// The child rows; the named parameter `:keys` of its statement is bound
+    /// to the parent keys (a JSON array), the other parameters in order.
     pub(crate) child: RowsPlan,
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Includes never cost N+1: each relation level is one statement selecting
 //! the child rows of every parent key at once, `WHERE key IN (SELECT value
-//! FROM json_each(?))`, with the key as the first hidden column so `exec/`
+//! FROM json_each(:keys))`, with the key as the first hidden column so `exec/`
 //! can group children by parent. A per-parent `limit`/`offset` uses
 //! `ROW_NUMBER() OVER (PARTITION BY key …)`.
 
@@ -18,7 +18,12 @@ use crate::query::ast::{Nulls, Order, ParentLink, ReadQuery};
 fn order_by(w: &mut SqlWriter, alias: &str, order: &[Order], explicit_nulls: bool) {
     for (i, o) in order.iter().enumerate() {
         w.push(if i == 0 { " ORDER BY " } else { ", " });
-        w.qcol(alias, &o.column);
+        match &o.related {
+            Some(r) => w.related_sort(r, alias),
+            None => {
+                w.qcol(alias, &o.column);
+            }
+        }
         w.push(if o.desc { " DESC" } else { " ASC" });
         let nulls = if explicit_nulls {
             Some(o.effective_nulls())
@@ -60,7 +65,11 @@ pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
     // then the hidden keys.
     let mut exprs: Vec<(&str, String)> = Vec::new();
     let mut masks: Vec<Option<&crate::query::ast::Filter>> = Vec::new();
-    for c in &q.cols {
+    let mut count_exprs = Vec::new();
+    for (i, c) in q.cols.iter().enumerate() {
+        if let Some(r) = &c.count {
+            count_exprs.push((i, r));
+        }
         exprs.push(("t0", c.column.clone()));
         masks.push(c.mask.as_deref());
     }
@@ -83,7 +92,10 @@ pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
         if i > 0 {
             w.push(", ");
         }
-        w.out_col(alias, col, masks.get(i).copied().flatten());
+        match count_exprs.iter().find(|(j, _)| *j == i) {
+            Some((_, r)) => w.related_sort(r, alias),
+            None => w.out_col(alias, col, masks.get(i).copied().flatten()),
+        }
         if windowed {
             w.push(&format!(" AS c{i}"));
         }
@@ -128,8 +140,8 @@ pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
             ParentLink::Column(c) => w.qcol("t0", c),
             ParentLink::Through { source_col, .. } => w.qcol("j0", source_col),
         };
-        // The parent keys are bound at run time as the first parameter.
-        w.push(" IN (SELECT value FROM json_each(?))");
+        // The parent keys are bound at run time to the named parameter.
+        w.push(" IN (SELECT value FROM json_each(:keys))");
         where_started = true;
     }
     if !q.filter.is_true() {

@@ -48,6 +48,29 @@ pub(crate) fn insert(
     ret: Option<&ReadQuery>,
 ) -> Stmt {
     let mut w = SqlWriter::default();
+    insert_walk(&mut w, table, row, conflict, ret);
+    finish(w)
+}
+
+/// The parameters of [`insert`] for a row whose statement text is already
+/// known (same shape as a previous row).
+pub(crate) fn insert_params(
+    table: &str,
+    row: &InsertRow,
+    conflict: &Conflict,
+) -> Vec<rusqlite::types::Value> {
+    let mut w = SqlWriter::params_only();
+    insert_walk(&mut w, table, row, conflict, None);
+    w.params
+}
+
+fn insert_walk(
+    w: &mut SqlWriter,
+    table: &str,
+    row: &InsertRow,
+    conflict: &Conflict,
+    ret: Option<&ReadQuery>,
+) {
     w.push(if matches!(conflict, Conflict::Ignore) {
         "INSERT OR IGNORE INTO "
     } else {
@@ -87,7 +110,12 @@ pub(crate) fn insert(
         }
         w.push(")");
     }
-    if let Conflict::Update { target, set } = conflict {
+    if let Conflict::Update {
+        target,
+        target_where,
+        set,
+    } = conflict
+    {
         w.push(" ON CONFLICT (");
         for (i, c) in target.iter().enumerate() {
             if i > 0 {
@@ -95,11 +123,16 @@ pub(crate) fn insert(
             }
             w.ident(c);
         }
-        w.push(") DO UPDATE SET ");
-        set_list(&mut w, set, target.first().map(String::as_str));
+        w.push(")");
+        if let Some(pred) = target_where {
+            // Schema-generated SQL: the index predicate must be repeated for
+            // SQLite to match a partial unique index.
+            w.push(" WHERE ").push(pred);
+        }
+        w.push(" DO UPDATE SET ");
+        set_list(w, set, target.first().map(String::as_str));
     }
-    returning(&mut w, ret);
-    finish(w)
+    returning(w, ret);
 }
 
 fn set_list(w: &mut SqlWriter, set: &[(String, SetExpr)], keep: Option<&str>) {

@@ -3,33 +3,62 @@
 
 use rusqlite::types::Value as SqlValue;
 
-use crate::query::ast::{CmpOp, Col, Filter, Link, Operand, Quant, TextOp};
+use crate::query::ast::{CmpOp, Col, Filter, Link, Operand, Quant, RelatedSort, SortValue, TextOp};
 
 /// SQL text and its parameters, built together.
-#[derive(Debug, Default)]
+///
+/// A writer made with [`SqlWriter::params_only`] walks the same code but
+/// skips the text: used when the text of a shape is already known (rows 2..n
+/// of a bulk insert), so parameters still come from the one walk that would
+/// have written the text.
+#[derive(Debug)]
 pub(crate) struct SqlWriter {
     /// The text.
     pub(crate) sql: String,
     /// Parameters in placeholder order.
     pub(crate) params: Vec<SqlValue>,
     next_alias: u32,
+    text: bool,
+}
+
+impl Default for SqlWriter {
+    fn default() -> Self {
+        SqlWriter {
+            sql: String::new(),
+            params: Vec::new(),
+            next_alias: 0,
+            text: true,
+        }
+    }
 }
 
 impl SqlWriter {
+    /// A writer that collects parameters only.
+    pub(crate) fn params_only() -> Self {
+        SqlWriter {
+            text: false,
+            ..SqlWriter::default()
+        }
+    }
+
     /// Appends raw SQL syntax.
     pub(crate) fn push(&mut self, s: &str) -> &mut Self {
-        self.sql.push_str(s);
+        if self.text {
+            self.sql.push_str(s);
+        }
         self
     }
 
     /// Appends a double-quoted identifier (embedded quotes doubled).
     pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
+        if !self.text {
+            return self;
+        }
         self.sql.push('"');
-        for c in name.chars() {
-            if c == '"' {
-                self.sql.push('"');
-            }
-            self.sql.push(c);
+        if name.contains('"') {
+            self.sql.push_str(&name.replace('"', "\"\""));
+        } else {
+            self.sql.push_str(name);
         }
         self.sql.push('"');
         self
@@ -37,14 +66,12 @@ impl SqlWriter {
 
     /// Appends `alias."column"`.
     pub(crate) fn qcol(&mut self, alias: &str, column: &str) -> &mut Self {
-        self.sql.push_str(alias);
-        self.sql.push('.');
-        self.ident(column)
+        self.push(alias).push(".").ident(column)
     }
 
     /// Appends `?` and records its value.
     pub(crate) fn param(&mut self, v: SqlValue) -> &mut Self {
-        self.sql.push('?');
+        self.push("?");
         self.params.push(v);
         self
     }
@@ -267,6 +294,82 @@ impl SqlWriter {
                 self.push(")");
             }
         }
+    }
+
+    /// A correlated subquery selecting the sort value of a relation orderBy.
+    pub(crate) fn related_sort(&mut self, r: &RelatedSort, outer: &str) {
+        self.push("(SELECT ");
+        let aliases: Vec<String> = r.hops.iter().map(|_| self.alias()).collect();
+        let Some(last) = aliases.last().cloned() else {
+            self.push("NULL)");
+            return;
+        };
+        match &r.value {
+            SortValue::Column(c) => {
+                self.qcol(&last, c);
+            }
+            SortValue::Count => {
+                self.push("COUNT(*)");
+            }
+            SortValue::Agg(f, c) => {
+                self.push(f).push("(").qcol(&last, c).push(")");
+            }
+        }
+        self.push(" FROM ");
+        let mut correlate: Vec<(String, String, String, String)> = Vec::new();
+        for (i, ((table, link), a)) in r.hops.iter().zip(&aliases).enumerate() {
+            let prev = if i == 0 {
+                outer.to_string()
+            } else {
+                aliases[i - 1].clone()
+            };
+            match link {
+                Link::Direct { pairs } => {
+                    if i > 0 {
+                        self.push(" JOIN ");
+                    }
+                    self.ident(table).push(" AS ").push(a);
+                    if i > 0 {
+                        self.push(" ON ");
+                        for (k, (tc, sc)) in pairs.iter().enumerate() {
+                            if k > 0 {
+                                self.push(" AND ");
+                            }
+                            self.qcol(a, tc).push(" = ").qcol(&prev, sc);
+                        }
+                    } else {
+                        for (tc, sc) in pairs {
+                            correlate.push((a.clone(), tc.clone(), prev.clone(), sc.clone()));
+                        }
+                    }
+                }
+                Link::Through {
+                    table: jt,
+                    source_col,
+                    source_ref,
+                    target_col,
+                    target_ref,
+                } => {
+                    let j = format!("j{}", &a[1..]);
+                    self.ident(jt).push(" AS ").push(&j).push(" JOIN ");
+                    self.ident(table).push(" AS ").push(a).push(" ON ");
+                    self.qcol(a, target_ref).push(" = ").qcol(&j, target_col);
+                    correlate.push((j, source_col.clone(), prev, source_ref.clone()));
+                }
+            }
+        }
+        self.push(" WHERE ");
+        for (k, (a, tc, p, sc)) in correlate.iter().enumerate() {
+            if k > 0 {
+                self.push(" AND ");
+            }
+            self.qcol(a, tc).push(" = ").qcol(p, sc);
+        }
+        if !r.filter.is_true() {
+            self.push(" AND ");
+            self.filter(&r.filter, &last);
+        }
+        self.push(")");
     }
 
     fn in_list(

@@ -1,7 +1,7 @@
 //! Shared fixtures for the query/client integration tests: a realistic
 //! schema on a fresh SQLite file in a temporary directory.
 #![allow(dead_code, unreachable_pub)]
-
+#![allow(clippy::unwrap_used)]
 use litestone::Client;
 use serde_json::{Value, json};
 

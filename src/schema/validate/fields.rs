@@ -247,6 +247,11 @@ fn field_attributes<'a>(
     let idx = fid.0 as usize;
     let is_relation = matches!(model.fields[idx].ty, FieldType::Relation(_));
     let mut relation_attr: Option<&'a AttributeAst> = None;
+    if !known_type(cx, &decl.ty.name.name) {
+        // Already reported; interpreting attributes would only add noise.
+        model.fields[idx].attributes = decl.attributes.iter().map(exprs::attribute).collect();
+        return;
+    }
     for a in &decl.attributes {
         model.fields[idx].attributes.push(exprs::attribute(a));
         let name = a.name.name.as_str();
@@ -295,7 +300,7 @@ fn field_attributes<'a>(
                 }
             }
             "relation" => {
-                if !is_relation {
+                if !is_relation && known_type(cx, &decl.ty.name.name) {
                     cx.error(
                         a.name.span,
                         format!(
@@ -305,7 +310,9 @@ fn field_attributes<'a>(
                     );
                     continue;
                 }
-                relation_attr = Some(a);
+                if is_relation {
+                    relation_attr = Some(a);
+                }
             }
             "generated" => {
                 args.check_shape(&["stored"], 2, &mut cx.diags);
@@ -525,6 +532,14 @@ fn field_attributes<'a>(
             .relations
             .push(relation_attr_args(cx, fid, decl, relation_attr));
     }
+}
+
+/// Whether a type name resolves (unknown types were already reported).
+fn known_type(cx: &Ctx<'_>, name: &str) -> bool {
+    ScalarType::from_name(name).is_some()
+        || cx.schema.enum_index.contains_key(name)
+        || cx.schema.type_index.contains_key(name)
+        || cx.model_ids.contains_key(name)
 }
 
 fn is_builtin(name: &str) -> bool {
@@ -950,6 +965,23 @@ fn schema_function(cx: &mut Ctx<'_>, model: &mut Model, fid: FieldId, a: &Attrib
                     .collect::<Vec<_>>()
                     .join(", "),
                 args.len()
+            ),
+        );
+        return;
+    }
+    let field = &model.fields[fid.0 as usize];
+    let field_type = match &field.ty {
+        FieldType::Scalar(s) if !field.list => Some(s.name()),
+        _ => None,
+    };
+    if field_type != Some(func.returns.as_str())
+        && !(field_type.is_some() && cx.schema.enum_index.contains_key(&func.returns))
+    {
+        cx.error(
+            a.name.span,
+            format!(
+                "function `{name}` returns {} but field `{}` is not {}",
+                func.returns, field.name, func.returns
             ),
         );
         return;

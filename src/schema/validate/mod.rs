@@ -112,8 +112,15 @@ impl<'a> Ctx<'a> {
                 self.error(
                     name.span,
                     format!(
-                        "duplicate {kind} `{}` (a {prev_kind} of that name is declared at {}:{})",
-                        name.name, p.line, p.column
+                        "duplicate {kind} `{}` ({} {prev_kind} of that name is declared at {}:{})",
+                        name.name,
+                        if prev_kind.starts_with(['a', 'e']) {
+                            "an"
+                        } else {
+                            "a"
+                        },
+                        p.line,
+                        p.column
                     ),
                 );
                 continue;
@@ -305,13 +312,14 @@ impl<'a> Ctx<'a> {
                 _ => self.error(a.span, "`@@expr` takes one SQL template string"),
             }
         }
-        let Some(expr) = expr else {
+        let expr = expr.unwrap_or_else(|| {
             self.error(
                 d.name.span,
                 format!("function `{}` has no `@@expr(\"...\")`", d.name.name),
             );
-            return;
-        };
+            // Kept (with an empty template) so its uses are not also reported.
+            String::new()
+        });
         self.schema.functions.push(Function {
             name: d.name.name.clone(),
             params,

@@ -106,11 +106,77 @@ pub(super) fn resolve(cx: &mut Ctx<'_>, pendings: &[Pending<'_>]) {
             }
         }
     }
-    // D: policy field paths.
+    // D: policy field paths; `check(model, ...)` → `check(relationField, ...)`.
     for (mi, p) in pendings.iter().enumerate() {
         for e in &p.policy_exprs {
             check_policy_paths(cx, ModelId(mi as u32), e);
         }
+        let mid = ModelId(mi as u32);
+        let mut policies = std::mem::take(&mut cx.schema.models[mi].policies);
+        for p in &mut policies {
+            normalize_checks(cx, mid, &mut p.expr);
+        }
+        cx.schema.models[mi].policies = policies;
+        for fi in 0..cx.schema.models[mi].fields.len() {
+            let mut policies = std::mem::take(&mut cx.schema.models[mi].fields[fi].policies);
+            for p in &mut policies {
+                normalize_checks(cx, mid, &mut p.expr);
+            }
+            cx.schema.models[mi].fields[fi].policies = policies;
+        }
+    }
+}
+
+/// The relation field and target model named by the first argument of
+/// `check(x, ...)` on model `mid`: a relation field, or (as the README
+/// writes it, `check(relatedModel, expr)`) a model this one has exactly one
+/// relation field to.
+fn check_target(cx: &Ctx<'_>, mid: ModelId, name: &str) -> Result<(String, ModelId), String> {
+    let model = &cx.schema.models[mid.0 as usize];
+    if let Some(r) = model.field(name).and_then(|f| f.relation()) {
+        return Ok((name.to_string(), r.target));
+    }
+    if let Some(tid) = cx.model_ids.get(name) {
+        let fields: Vec<&str> = model
+            .relations()
+            .filter(|(_, r)| r.target == *tid)
+            .map(|(f, _)| f.name.as_str())
+            .collect();
+        return match fields.as_slice() {
+            [one] => Ok((one.to_string(), *tid)),
+            [] => Err(format!(
+                "`check({name}, ...)`: model `{}` has no relation field to `{name}`",
+                model.name
+            )),
+            many => Err(format!(
+                "`check({name}, ...)`: model `{}` has several relations to `{name}` ({}); name the relation field",
+                model.name,
+                many.join(", ")
+            )),
+        };
+    }
+    Err(format!(
+        "`check({name}, ...)`: `{name}` is not a relation field of model `{}`",
+        model.name
+    ))
+}
+
+/// Rewrites `check(modelName, e)` to name the relation field, recursively
+/// (the inner condition is evaluated on the related model).
+fn normalize_checks(cx: &Ctx<'_>, mid: ModelId, e: &mut Expr) {
+    match e {
+        Expr::Check { relation, expr } => {
+            if let Ok((field, target)) = check_target(cx, mid, relation) {
+                *relation = field;
+                normalize_checks(cx, target, expr);
+            }
+        }
+        Expr::Not(inner) => normalize_checks(cx, mid, inner),
+        Expr::Binary { left, right, .. } => {
+            normalize_checks(cx, mid, left);
+            normalize_checks(cx, mid, right);
+        }
+        _ => {}
     }
 }
 
@@ -391,6 +457,14 @@ fn implicit_m2m(
         cx.error(r.span, msg);
         return None;
     };
+    if m.database != t.database {
+        let msg = format!(
+            "many-to-many relation `{}.{}` joins models of different databases",
+            m.name, m.fields[me.field.0 as usize].name
+        );
+        cx.error(r.span, msg);
+        return None;
+    }
     // Which side is `A`.
     let me_is_a = if me.model == me.target {
         m.fields[me.field.0 as usize].name <= t.fields[other.field.0 as usize].name
@@ -530,7 +604,7 @@ fn derived(cx: &mut Ctx<'_>, mid: ModelId, fid: FieldId, a: &ast::AttributeAst) 
             };
             (f.id, rel.target, inverse, false)
         }
-        Some(_) => {
+        Some(_) if !cx.model_ids.contains_key(rel_name) => {
             cx.error(
                 first.value.span,
                 format!(
@@ -540,7 +614,7 @@ fn derived(cx: &mut Ctx<'_>, mid: ModelId, fid: FieldId, a: &ast::AttributeAst) 
             );
             return None;
         }
-        None => {
+        _ => {
             let Some(tid) = cx.model_ids.get(rel_name).copied() else {
                 cx.error(
                     first.value.span,
@@ -676,22 +750,12 @@ fn check_policy_paths(cx: &mut Ctx<'_>, mid: ModelId, e: &ast::Expr) {
             check_policy_paths(cx, mid, r);
         }
         ExprKind::Call(name, args) if name.name == "check" && args.len() == 2 => {
-            let model = &cx.schema.models[mid.0 as usize];
             let Some(rel) = args[0].as_ident() else {
                 return;
             };
-            match model.field(rel).and_then(|f| f.relation()) {
-                Some(r) => {
-                    let target = r.target;
-                    check_policy_paths(cx, target, &args[1]);
-                }
-                None => {
-                    let msg = format!(
-                        "`check({rel}, ...)`: `{rel}` is not a relation field of model `{}`",
-                        model.name
-                    );
-                    cx.error(args[0].span, msg);
-                }
+            match check_target(cx, mid, rel) {
+                Ok((_, target)) => check_policy_paths(cx, target, &args[1]),
+                Err(msg) => cx.error(args[0].span, msg),
             }
         }
         ExprKind::Ident(_) | ExprKind::Member(..) => {
