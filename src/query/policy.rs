@@ -123,6 +123,37 @@ fn constant(b: bool) -> Filter {
     if b { Filter::True } else { never() }
 }
 
+fn is_never(f: &Filter) -> bool {
+    matches!(f, Filter::Or(v) if v.is_empty())
+}
+
+/// `a AND b`, folding constants.
+fn and(a: Filter, b: Filter) -> Filter {
+    if is_never(&a) || is_never(&b) {
+        never()
+    } else {
+        a.and(b)
+    }
+}
+
+/// `a OR b OR …`, folding constants and flattening.
+fn or(items: Vec<Filter>) -> Filter {
+    let mut out = Vec::with_capacity(items.len());
+    for f in items {
+        match f {
+            Filter::True => return Filter::True,
+            Filter::Or(v) => out.extend(v),
+            f => out.push(f),
+        }
+    }
+    if out.len() == 1 {
+        if let Some(f) = out.pop() {
+            return f;
+        }
+    }
+    Filter::Or(out)
+}
+
 fn not(f: Filter) -> Filter {
     match f {
         Filter::True => never(),
@@ -182,16 +213,17 @@ fn compile_set<'p>(
     let mut ok = Filter::True;
     let mut flags = Vec::new();
     for (d, m) in denies {
-        ok = ok.and(not(d.clone()));
-        flags.push((d, m));
+        ok = and(ok, not(d.clone()));
+        if !is_never(&d) {
+            flags.push((d, m));
+        }
     }
     if !allows.is_empty() {
-        let allowed = match allows.len() {
-            1 => allows.swap_remove(0),
-            _ => Filter::Or(allows),
-        };
-        flags.push((not(allowed.clone()), allow_msg));
-        ok = allowed.and(ok);
+        let allowed = or(allows);
+        if !allowed.is_true() {
+            flags.push((not(allowed.clone()), allow_msg));
+        }
+        ok = and(allowed, ok);
     }
     Ok(Some(Rules { ok, flags }))
 }
@@ -279,7 +311,9 @@ pub(crate) fn mask_cols(cx: &Cx<'_>, model: &Model, cols: &mut [OutCol]) -> Resu
             continue;
         }
         if let Some(r) = field_rules(cx, model, std::iter::once(f), Action::Read)? {
-            c.mask = Some(Box::new(r.ok));
+            if !r.ok.is_true() {
+                c.mask = Some(Box::new(r.ok));
+            }
         }
     }
     Ok(())
@@ -327,17 +361,17 @@ pub(crate) fn guard_target<'f>(
     };
     let mut guards = Vec::new();
     if target.single.is_some() {
-        if let Some(all) = Rules::merge(rules, fields) {
+        if let Some(all) = Rules::merge(rules, fields).filter(|r| !r.ok.is_true()) {
             let stmt = guard::rows(&model.table, &target.filter, &all.ok, &flag_filters(&all));
             guards.push(make_guard(model, action, stmt, &all));
-            target.filter = std::mem::replace(&mut target.filter, Filter::True).and(all.ok);
+            target.filter = and(std::mem::replace(&mut target.filter, Filter::True), all.ok);
         }
         return Ok(guards);
     }
     if let Some(r) = rules {
-        target.filter = std::mem::replace(&mut target.filter, Filter::True).and(r.ok);
+        target.filter = and(std::mem::replace(&mut target.filter, Filter::True), r.ok);
     }
-    if let Some(fr) = fields {
+    if let Some(fr) = fields.filter(|r| !r.ok.is_true()) {
         let violating = target.filter.clone().and(not(fr.ok.clone()));
         let stmt = guard::rows(&model.table, &violating, &never(), &flag_filters(&fr));
         guards.push(make_guard(model, action, stmt, &fr));
@@ -362,7 +396,7 @@ pub(crate) fn guard_insert<'f>(
         model_rules(cx, model, Action::Create)?,
         field_rules(cx, model, written, Action::Create)?,
     );
-    let Some(rules) = rules else {
+    let Some(rules) = rules.filter(|r| !r.ok.is_true()) else {
         return Ok(None);
     };
     let cols: Vec<(String, SqlValue)> = model
@@ -405,7 +439,7 @@ pub(crate) fn guard_existing<'f>(
         model_rules(cx, model, Action::Update)?,
         field_rules(cx, model, written, Action::Update)?,
     );
-    Ok(rules.map(|r| {
+    Ok(rules.filter(|r| !r.ok.is_true()).map(|r| {
         let stmt = guard::rows(&model.table, existing, &r.ok, &flag_filters(&r));
         make_guard(model, Action::Update, stmt, &r)
     }))
@@ -572,6 +606,9 @@ fn through(cx: &Cx<'_>, model: &Model, hops: &[String], inner: Filter) -> Result
     let target = cx.schema.model_by_id(rel.target);
     let (link, _) = relation_link(cx.schema, model, f)?;
     let inner = through(cx, target, rest, inner)?;
+    if is_never(&inner) {
+        return Ok(never());
+    }
     Ok(Filter::Rel {
         table: target.table.clone(),
         link,
@@ -672,9 +709,9 @@ fn pred(cx: &Cx<'_>, model: &Model, e: &Expr, unknown: bool) -> Result<Filter> {
                     let l = pred(cx, model, left, unknown)?;
                     let r = pred(cx, model, right, unknown)?;
                     return Ok(if *op == BinaryOp::And {
-                        l.and(r)
+                        and(l, r)
                     } else {
-                        Filter::Or(vec![l, r])
+                        or(vec![l, r])
                     });
                 }
                 BinaryOp::Eq => CmpOp::Eq,
@@ -706,6 +743,9 @@ fn pred(cx: &Cx<'_>, model: &Model, e: &Expr, unknown: bool) -> Result<Filter> {
             let target = cx.schema.model_by_id(rel.target);
             let (link, _) = relation_link(cx.schema, model, f)?;
             let inner = pred(cx, target, expr, unknown)?;
+            if is_never(&inner) {
+                return Ok(never());
+            }
             Ok(Filter::Rel {
                 table: target.table.clone(),
                 link,
