@@ -47,7 +47,11 @@ pub mod query;
 mod runtime;
 mod sql;
 
-pub use client::{Client, ClientBuilder, Model, QueryEvent, QueryListener, TapHandle, Tx};
+pub use client::{
+    BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, Client, ClientBuilder,
+    ColumnInfo, ForeignKeyInfo, IndexInfo, LockGuard, LockOptions, Model, QueryEvent,
+    QueryListener, TapHandle, Tx, TxOptions, WalStatus,
+};
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
 pub use query::gate::{GateFn, Level};
 pub use query::raw::{RawSql, raw};

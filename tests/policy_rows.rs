@@ -476,3 +476,40 @@ async fn hostile_auth_values_are_bound() {
             .contains(&json!("5); DROP TABLE posts; --"))
     );
 }
+
+#[tokio::test]
+async fn transactions_inherit_the_auth_of_the_handle() {
+    let db = setup().await;
+    let u = user(&db);
+    let (seen, refused) = u
+        .transaction(|tx| async move {
+            tx.model("posts")
+                .create(json!({"data": {"id": 20, "accountId": 5, "title": "tx"}}))
+                .await?;
+            let seen = tx
+                .model("posts")
+                .find_many(json!({"orderBy": {"id": "asc"}}))
+                .await?;
+            let refused = tx
+                .model("posts")
+                .update(json!({"where": {"id": 3}, "data": {"title": "x"}}))
+                .await
+                .expect_err("refused inside the transaction");
+            Ok((seen, refused.kind()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&seen), vec![1, 2, 4, 20]);
+    assert_eq!(refused, ErrorKind::AccessDenied);
+    assert_eq!(
+        db.col("SELECT title FROM posts WHERE id IN (3, 20) ORDER BY id"),
+        vec![json!("c"), json!("tx")]
+    );
+    let sys_seen = db
+        .client
+        .as_system()
+        .transaction(|tx| async move { tx.model("posts").count(json!({})).await })
+        .await
+        .unwrap();
+    assert_eq!(sys_seen, json!(5));
+}

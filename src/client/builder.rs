@@ -18,8 +18,11 @@ pub struct ClientBuilder {
     pub(crate) auto_migrate: bool,
     pub(crate) pragmas: Vec<(String, String)>,
     pub(crate) readers: Option<usize>,
+    pub(crate) statement_cache: Option<usize>,
+    pub(crate) tx_timeout: Option<std::time::Duration>,
     pub(crate) listeners: Vec<QueryListener>,
     pub(crate) gate: Option<crate::query::gate::GateFn>,
+    pub(crate) filters: Option<serde_json::Value>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -30,6 +33,8 @@ impl std::fmt::Debug for ClientBuilder {
             .field("auto_migrate", &self.auto_migrate)
             .field("pragmas", &self.pragmas)
             .field("readers", &self.readers)
+            .field("statement_cache", &self.statement_cache)
+            .field("tx_timeout", &self.tx_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +77,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Prepared statements cached per connection (default 128).
+    pub fn statement_cache(mut self, capacity: usize) -> Self {
+        self.statement_cache = Some(capacity);
+        self
+    }
+
+    /// Longest time a transaction may pin the writer, counted from its BEGIN
+    /// (default 30 s); past it the transaction is rolled back and the call
+    /// fails with [`Error::Timeout`]. [`crate::TxOptions::timeout`] overrides it
+    /// per transaction.
+    pub fn transaction_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.tx_timeout = Some(timeout);
+        self
+    }
+
     /// Calls `f` for every executed statement.
     pub fn on_query(mut self, f: impl Fn(&QueryEvent) + Send + Sync + 'static) -> Self {
         self.listeners.push(Arc::new(f));
@@ -92,6 +112,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Global query filters per model (README `filters: { posts: { status:
+    /// 'published' } }`): an object of model name → `where`. Every read of
+    /// that model — find*, count, exists, cursor pages, and includes of it at
+    /// any depth — gets the filter ANDed into its `where`. Writes are not
+    /// filtered (use `@@allow`/`@@deny` for rules that must hold), and
+    /// `as_system()` does not bypass them (they are not access control).
+    /// Checked on open: unknown models are [`Error::UnknownModel`]; the
+    /// where objects are validated on each call like any `where`.
+    pub fn filters(mut self, filters: serde_json::Value) -> Self {
+        self.filters = Some(filters);
+        self
+    }
+
     /// Parses the schema, opens every SQLite database and starts its actors.
     ///
     /// # Errors
@@ -108,6 +141,32 @@ impl ClientBuilder {
                 ));
             }
         };
+        let mut filters = HashMap::new();
+        match &self.filters {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Object(o)) => {
+                for (name, w) in o {
+                    if schema.model(name).is_none() {
+                        return Err(Error::UnknownModel {
+                            model: name.clone(),
+                        });
+                    }
+                    if !w.is_object() {
+                        return Err(Error::invalid_args(
+                            format!("filters.{name}"),
+                            "expected a where object",
+                        ));
+                    }
+                    filters.insert(name.clone(), w.clone());
+                }
+            }
+            Some(_) => {
+                return Err(Error::invalid_args(
+                    "filters",
+                    "expected an object of model name: where",
+                ));
+            }
+        }
         let readers = self.readers.unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -138,6 +197,7 @@ impl ClientBuilder {
                 path,
                 readers,
                 pragmas: self.pragmas.clone(),
+                statement_cache: self.statement_cache.unwrap_or(128),
             })
             .await?;
             databases.insert(name, rt);
@@ -167,6 +227,11 @@ impl ClientBuilder {
                 listeners: self.listeners,
                 observers: Default::default(),
                 gate: self.gate,
+                filters,
+                locks: super::lock::LockRegistry::new(),
+                tx_timeout: self
+                    .tx_timeout
+                    .unwrap_or(crate::runtime::DEFAULT_TX_TIMEOUT),
             }),
             ctx: Ctx::default(),
         })

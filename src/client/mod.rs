@@ -6,7 +6,10 @@
 
 mod builder;
 mod events;
+mod lock;
 mod model;
+mod tx;
+mod utils;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +18,13 @@ use serde_json::Value;
 
 pub use builder::ClientBuilder;
 pub use events::{QueryEvent, TapHandle};
+pub use lock::{LockGuard, LockOptions};
 pub use model::Model;
+pub use tx::TxOptions;
+pub use utils::{
+    BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, ColumnInfo, ForeignKeyInfo,
+    IndexInfo, WalStatus,
+};
 
 use crate::error::{Error, Result};
 use crate::runtime::{Runtime, TxConn};
@@ -25,16 +34,18 @@ use crate::schema::Schema;
 pub type QueryListener = Arc<dyn Fn(&QueryEvent) + Send + Sync>;
 
 impl TxState {
-    /// Runs `f` on the pinned writer inside this transaction.
+    /// Runs `f` on the pinned writer inside this transaction (in its own
+    /// savepoint: a failing `f` leaves no partial effect).
     pub(crate) async fn run<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&rusqlite::Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        let guard = self.conn.lock().await;
-        match guard.as_ref() {
+        // Clone the handle out so no lock is held across the await.
+        let conn = self.conn.lock().clone();
+        match conn {
             Some(conn) => conn.run(f).await,
-            None => Err(Error::closed("transaction already finished")),
+            None => Err(Error::closed("the transaction has already finished")),
         }
     }
 }
@@ -49,6 +60,12 @@ pub(crate) struct ClientInner {
     pub(crate) observers: events::Observers,
     /// The `@@gate` level callback.
     pub(crate) gate: Option<crate::query::gate::GateFn>,
+    /// Global query filters: model name → where object.
+    pub(crate) filters: HashMap<String, Value>,
+    /// Application locks held or awaited through this client.
+    pub(crate) locks: lock::LockRegistry,
+    /// Longest time a transaction may pin the writer, unless its options say otherwise.
+    pub(crate) tx_timeout: std::time::Duration,
 }
 
 /// Per-handle context: who is asking, and inside which transaction.
@@ -62,7 +79,9 @@ pub(crate) struct Ctx {
 /// A transaction in progress on one database's writer.
 pub(crate) struct TxState {
     pub(crate) database: String,
-    pub(crate) conn: tokio::sync::Mutex<Option<TxConn>>,
+    /// The pinned writer; shared by nested levels, taken out at COMMIT/ROLLBACK
+    /// (so a leaked `Tx` clone cannot keep the writer pinned).
+    pub(crate) conn: Arc<parking_lot::Mutex<Option<TxConn>>>,
     /// Nesting depth: 0 for the outer transaction, n for the n-th SAVEPOINT.
     pub(crate) depth: u32,
 }
@@ -189,6 +208,28 @@ impl Client {
             return tx.run(f).await;
         }
         self.runtime(db)?.write(f).await
+    }
+
+    /// Closes the client for every clone: refuses new calls, finishes queued
+    /// work, runs `PRAGMA optimize` and a WAL checkpoint (TRUNCATE) on every
+    /// database, and joins the actor threads. Calling it again returns the
+    /// first result. Dropping the last handle shuts down the same way
+    /// in the background.
+    ///
+    /// # Errors
+    /// The first error of a database's final `optimize`/checkpoint.
+    ///
+    /// # Cancel safety
+    /// Cancelling stops waiting, not the shutdown; a later `close()` waits for it.
+    pub async fn close(&self) -> Result<()> {
+        let mut first = Ok(());
+        for rt in self.inner.databases.values() {
+            let r = rt.close().await;
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
     }
 
     /// The runtime of database `name`.

@@ -87,7 +87,12 @@ impl Model {
                 },
             )?;
         }
-        let plan = query::compile(&cx, model, op, args)?;
+        let filtered = if op.is_write() {
+            None
+        } else {
+            query::policy::global_filters(schema, model, args, &self.client.inner.filters)
+        };
+        let plan = query::compile(&cx, model, op, filtered.as_ref().unwrap_or(args))?;
         let db = model.database.clone().unwrap_or_else(|| "main".to_string());
         Ok((plan, db))
     }

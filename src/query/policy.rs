@@ -465,6 +465,91 @@ pub(crate) fn data_fields<'m>(model: &'m Model, data: &Value) -> Vec<&'m Field> 
     }
 }
 
+// ---- global query filters ----------------------------------------------
+
+/// ANDs `extra` into the `where` of an arguments object, keeping the
+/// caller's top-level keys (so `find_unique` still sees its unique fields).
+fn and_where(args: &mut serde_json::Map<String, Value>, extra: &Value) {
+    let mut w = match args.remove("where") {
+        Some(Value::Object(o)) => o,
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(other) => {
+            // Not an object: leave it for the compiler to report.
+            args.insert("where".into(), other);
+            return;
+        }
+    };
+    let and = match w.remove("AND") {
+        None | Some(Value::Null) => vec![extra.clone()],
+        Some(Value::Array(mut a)) => {
+            a.push(extra.clone());
+            a
+        }
+        Some(o) => vec![o, extra.clone()],
+    };
+    w.insert("AND".into(), Value::Array(and));
+    args.insert("where".into(), Value::Object(w));
+}
+
+/// Applies the builder's global query filters (README `filters: { posts:
+/// { status: 'published' } }`) to a read: the model's filter is ANDed into
+/// `where`, and each included (or relation-selected) model's filter into
+/// that include's `where`, at every depth. Writes are not filtered.
+/// Returns `None` when nothing applies (the arguments are used as given).
+pub(crate) fn global_filters(
+    schema: &crate::schema::Schema,
+    model: &Model,
+    args: &Value,
+    filters: &std::collections::HashMap<String, Value>,
+) -> Option<Value> {
+    if filters.is_empty() {
+        return None;
+    }
+    fn walk(
+        schema: &crate::schema::Schema,
+        model: &Model,
+        args: &mut serde_json::Map<String, Value>,
+        filters: &std::collections::HashMap<String, Value>,
+        depth: usize,
+    ) {
+        if let Some(f) = filters.get(&model.name) {
+            and_where(args, f);
+        }
+        if depth > 32 {
+            return;
+        }
+        for key in ["include", "select"] {
+            let Some(Value::Object(rels)) = args.get_mut(key) else {
+                continue;
+            };
+            for (name, v) in rels.iter_mut() {
+                let Some(rel) = model.field(name).and_then(|f| f.relation()) else {
+                    continue;
+                };
+                let target = schema.model_by_id(rel.target);
+                match v {
+                    Value::Bool(true) => {
+                        let mut o = serde_json::Map::new();
+                        walk(schema, target, &mut o, filters, depth + 1);
+                        if !o.is_empty() {
+                            *v = Value::Object(o);
+                        }
+                    }
+                    Value::Object(o) => walk(schema, target, o, filters, depth + 1),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut o = match args {
+        Value::Object(o) => o.clone(),
+        Value::Null => serde_json::Map::new(),
+        _ => return None,
+    };
+    walk(schema, model, &mut o, filters, 0);
+    Some(Value::Object(o))
+}
+
 // ---- expressions -------------------------------------------------------
 
 /// A policy operand, resolved.

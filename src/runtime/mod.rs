@@ -1,26 +1,74 @@
-//! Threads and protocol only: one writer and a reader pool per database.
+//! Threads and protocol only: one writer actor and a reader pool per
+//! database. Builds no query SQL and knows nothing of the schema language.
 //!
-//! PLACEHOLDER IMPLEMENTATION: a single mutex-guarded connection driven through
-//! `spawn_blocking`. It fixes the interface the client layer codes against
-//! (`read`, `write`, `exclusive`, `begin`, `close`); the actor runtime replaces
-//! the internals without changing these signatures.
+//! # Design
+//!
+//! Every database gets one writer thread owning the only read-write
+//! connection and N reader threads (default: available cores, at least 2)
+//! owning `query_only` connections. Handles talk to them through bounded
+//! queues of typed commands ([`command`]); each command carries the caller's
+//! closure, a oneshot reply and the caller's `tracing::Span`. A full queue
+//! makes the caller wait (back-pressure); memory never grows without bound.
+//!
+//! Why not `tokio-rusqlite`: it is one connection behind an unbounded queue of
+//! opaque closures. We need (1) a typed command enum so the writer can tell
+//! writes from transactions and exclusive work and *drain* queued writes into
+//! one group commit, (2) one shared MPMC queue feeding several read-only
+//! connections (an idle reader takes the next read), (3) panic isolation per
+//! command (`catch_unwind`, the actor keeps serving, the open savepoint or
+//! transaction is rolled back), (4) bounded channels, and (5) a short spin
+//! before parking, which keeps an awaited point read at a few µs of overhead.
+//!
+//! Modules: [`open`] (pragmas, `:memory:`), [`command`] (commands, jobs,
+//! queues), [`writer`] (group commit, pinned transactions), [`reader`] (the
+//! pool), [`lock`] (application lock rows).
+//!
+//! Shutdown: [`Runtime::close`] refuses new commands, lets the readers finish
+//! what is queued, then the writer (which runs `PRAGMA optimize` and a
+//! `wal_checkpoint(TRUNCATE)`), and joins the threads. Dropping the last
+//! handle disconnects the queues: the actors finish what is queued and shut
+//! down the same way on their own threads, without blocking the dropping task.
+//! Every command still queued when an actor stops is dropped, which answers
+//! its caller with [`Error::Closed`].
+
+pub(crate) mod command;
+pub(crate) mod lock;
+pub(crate) mod open;
+pub(crate) mod reader;
+pub(crate) mod writer;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use rusqlite::Connection;
+use tokio::sync::{OnceCell, oneshot};
 
 use crate::error::{Error, Result};
+use command::{BeginCmd, Chan, ReadCmd, Task, TxCmd, WriterCmd};
+pub(crate) use reader::SetupLog;
+
+/// Default longest time a transaction may pin the writer (from its BEGIN).
+pub(crate) const DEFAULT_TX_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Capacity of the writer queue and of the reader queue.
+const QUEUE_CAP: usize = 1024;
+/// Capacity of one transaction's queue.
+const TX_QUEUE_CAP: usize = 64;
 
 /// How to open one database.
 #[derive(Debug, Clone)]
 pub(crate) struct RuntimeConfig {
-    /// File path or `:memory:`.
+    /// File path, `file:` URI, or `:memory:`.
     pub(crate) path: String,
-    /// Reader threads.
+    /// Reader threads (at least 1).
     pub(crate) readers: usize,
     /// Extra pragmas applied to every connection, after the defaults.
     pub(crate) pragmas: Vec<(String, String)>,
+    /// Prepared statements cached per connection.
+    pub(crate) statement_cache: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -29,6 +77,7 @@ impl Default for RuntimeConfig {
             path: ":memory:".into(),
             readers: 2,
             pragmas: Vec::new(),
+            statement_cache: 128,
         }
     }
 }
@@ -36,9 +85,10 @@ impl Default for RuntimeConfig {
 /// Transaction modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TxMode {
-    /// `BEGIN DEFERRED`.
+    /// `BEGIN DEFERRED`: takes the write lock at the first write.
     Deferred,
-    /// `BEGIN IMMEDIATE` (default).
+    /// `BEGIN IMMEDIATE` (default): takes the write lock at BEGIN, so the
+    /// transaction never fails half-way with `SQLITE_BUSY_SNAPSHOT`.
     #[default]
     Immediate,
     /// `BEGIN EXCLUSIVE`.
@@ -46,8 +96,13 @@ pub enum TxMode {
 }
 
 struct Inner {
-    conn: Mutex<Option<Connection>>,
-    gate: Arc<tokio::sync::Semaphore>,
+    writer: Chan<WriterCmd>,
+    readers: Chan<ReadCmd>,
+    reader_count: usize,
+    setup: Arc<SetupLog>,
+    target: open::Target,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    closed: OnceCell<Result<()>>,
 }
 
 /// Handle to one database's actors. Cheap to clone.
@@ -58,146 +113,203 @@ pub(crate) struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("target", &self.inner.target.uri)
+            .field("readers", &self.inner.reader_count)
+            .finish_non_exhaustive()
     }
 }
 
-fn run_on<R>(inner: &Inner, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-    let guard = inner.conn.lock();
-    let conn = guard
-        .as_ref()
-        .ok_or_else(|| Error::closed("database closed"))?;
-    f(conn)
+fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(f)
+        .map_err(|e| Error::closed(format!("cannot start an actor thread: {e}")))
 }
 
 impl Runtime {
-    /// Opens the database and starts its actors.
+    /// Opens the database and starts its actors (opening runs on a blocking
+    /// thread, not on the caller's tokio worker).
     pub(crate) async fn open(cfg: RuntimeConfig) -> Result<Runtime> {
-        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
-            let conn = Connection::open(&cfg.path)?;
-            conn.execute_batch(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-            )?;
-            for (k, v) in &cfg.pragmas {
-                conn.execute_batch(&format!("PRAGMA {k}={v}"))?;
-            }
-            Ok(conn)
-        })
-        .await
-        .map_err(|e| Error::closed(e.to_string()))??;
+        tokio::task::spawn_blocking(move || Runtime::open_blocking(cfg))
+            .await
+            .map_err(|e| Error::closed(format!("opening the database failed: {e}")))?
+    }
+
+    fn open_blocking(cfg: RuntimeConfig) -> Result<Runtime> {
+        for (name, value) in &cfg.pragmas {
+            open::validate_pragma(name, value)?;
+        }
+        let target = open::Target::resolve(&cfg.path);
+        let reader_count = cfg.readers.max(1);
+        let writer_conn = open::writer(&target, &cfg)?;
+        let reader_conns = (0..reader_count)
+            .map(|_| open::reader(&target, &cfg))
+            .collect::<Result<Vec<Connection>>>()?;
+
+        let writer = Chan::bounded(QUEUE_CAP, "writer");
+        let readers = Chan::bounded(QUEUE_CAP, "reader pool");
+        let setup = Arc::new(SetupLog::default());
+        let live = Arc::new(AtomicUsize::new(reader_count));
+        let mut threads = Vec::with_capacity(reader_count + 1);
+        let wq = writer.shared.clone();
+        threads.push(spawn("litestone-writer".into(), move || {
+            writer::run(writer_conn, wq)
+        })?);
+        for (i, conn) in reader_conns.into_iter().enumerate() {
+            let (q, l, s) = (readers.shared.clone(), live.clone(), setup.clone());
+            threads.push(spawn(format!("litestone-reader-{i}"), move || {
+                reader::run(conn, q, l, s)
+            })?);
+        }
         Ok(Runtime {
             inner: Arc::new(Inner {
-                conn: Mutex::new(Some(conn)),
-                gate: Arc::new(tokio::sync::Semaphore::new(1)),
+                writer,
+                readers,
+                reader_count,
+                setup,
+                target,
+                threads: Mutex::new(threads),
+                closed: OnceCell::new(),
             }),
         })
     }
 
-    async fn call<R, F>(&self, f: F) -> Result<R>
-    where
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
-        R: Send + 'static,
-    {
-        let _permit = self
-            .inner
-            .gate
-            .acquire()
-            .await
-            .map_err(|_| Error::closed("closed"))?;
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || run_on(&inner, f))
-            .await
-            .map_err(|e| Error::Panic {
-                message: e.to_string(),
-            })?
+    /// The database file, when the database lives in one.
+    pub(crate) fn file(&self) -> Option<&str> {
+        self.inner.target.file.as_deref()
     }
 
-    /// Runs a read on a reader (one snapshot if `f` opens a transaction).
+    /// Runs `f` on an idle reader. Several statements see one snapshot when
+    /// `f` wraps them in `BEGIN … COMMIT` (the reader is in autocommit mode).
     pub(crate) async fn read<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        self.call(f).await
+        self.inner
+            .readers
+            .request(|reply| ReadCmd::Read(Task::boxed(f, reply)))
+            .await
     }
 
-    /// Runs a write on the writer, inside a transaction (group-committed).
+    /// Runs `f` on the writer inside a group commit (its own SAVEPOINT in a
+    /// shared `BEGIN IMMEDIATE … COMMIT`); answers after COMMIT.
     pub(crate) async fn write<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        self.call(|c| {
-            c.execute_batch("BEGIN IMMEDIATE")?;
-            match f(c) {
-                Ok(r) => {
-                    c.execute_batch("COMMIT")?;
-                    Ok(r)
-                }
-                Err(e) => {
-                    let _ = c.execute_batch("ROLLBACK");
-                    Err(e)
-                }
-            }
-        })
-        .await
+        self.inner
+            .writer
+            .request(|reply| WriterCmd::Write(Task::boxed(f, reply)))
+            .await
     }
 
-    /// Runs `f` on the writer outside any transaction (DDL, VACUUM, backup, pragmas).
+    /// Runs `f` on the writer outside any transaction (DDL, VACUUM, backup,
+    /// pragmas). A transaction `f` leaves open is rolled back.
     pub(crate) async fn exclusive<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        self.call(f).await
+        self.inner
+            .writer
+            .request(|reply| WriterCmd::Exclusive(Task::boxed(f, reply)))
+            .await
     }
 
-    /// Begins a transaction that pins the writer until commit/rollback/drop.
+    /// Queues a write nobody awaits (cleanup from `Drop`); false when the
+    /// writer queue is full or closed.
+    pub(crate) fn write_detached<F>(&self, f: F) -> bool
+    where
+        F: FnOnce(&Connection) -> Result<()> + Send + 'static,
+    {
+        self.inner
+            .writer
+            .try_send(WriterCmd::Write(Task::detached(f)))
+    }
+
+    /// Appends a statement every reader runs before its next read (after it
+    /// already ran on the writer): ATTACH, DETACH, pragmas.
+    pub(crate) fn push_reader_setup(&self, sql: String) {
+        self.inner.setup.push(sql);
+    }
+
+    /// Begins a transaction that pins the writer, with the default timeout.
     pub(crate) async fn begin(&self, mode: TxMode) -> Result<TxConn> {
-        let permit = self
-            .inner
-            .gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::closed("closed"))?;
-        let inner = self.inner.clone();
-        let sql = match mode {
-            TxMode::Deferred => "BEGIN DEFERRED",
-            TxMode::Immediate => "BEGIN IMMEDIATE",
-            TxMode::Exclusive => "BEGIN EXCLUSIVE",
-        };
-        let i2 = inner.clone();
-        tokio::task::spawn_blocking(move || run_on(&i2, |c| Ok(c.execute_batch(sql)?)))
-            .await
-            .map_err(|e| Error::Panic {
-                message: e.to_string(),
-            })??;
-        Ok(TxConn {
-            inner,
-            _permit: permit,
-            done: false,
-        })
+        self.begin_with(mode, DEFAULT_TX_TIMEOUT).await
     }
 
-    /// Finishes queued work and closes every connection.
+    /// Begins a transaction that pins the writer until commit, rollback, the
+    /// handle being dropped, or `timeout` after BEGIN (then rolled back).
+    pub(crate) async fn begin_with(&self, mode: TxMode, timeout: Duration) -> Result<TxConn> {
+        let chan = Chan::bounded(TX_QUEUE_CAP, "transaction");
+        let queue = chan.shared.clone();
+        self.inner
+            .writer
+            .request(|reply| {
+                WriterCmd::Begin(Box::new(BeginCmd {
+                    mode,
+                    timeout,
+                    queue,
+                    reply,
+                    span: tracing::Span::current(),
+                }))
+            })
+            .await?;
+        Ok(TxConn { chan })
+    }
+
+    /// Finishes queued work and stops every actor (idempotent; concurrent
+    /// callers all wait for the same shutdown).
     pub(crate) async fn close(&self) -> Result<()> {
-        let _permit = self
-            .inner
-            .gate
-            .acquire()
+        self.inner
+            .closed
+            .get_or_init(|| self.shutdown())
             .await
-            .map_err(|_| Error::closed("closed"))?;
-        self.inner.conn.lock().take();
-        Ok(())
+            .clone()
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        let inner = &self.inner;
+        inner.readers.shared.begin_close();
+        inner.writer.shared.begin_close();
+        // Readers first: their queued reads are answered, and the final
+        // checkpoint is not held back by a reader's snapshot.
+        let mut acks = Vec::with_capacity(inner.reader_count);
+        for _ in 0..inner.reader_count {
+            let (ack, done) = oneshot::channel();
+            if inner.readers.send_any(ReadCmd::Stop(ack)).await.is_err() {
+                break;
+            }
+            acks.push(done);
+        }
+        for done in acks {
+            let _ = done.await;
+        }
+        let (reply, done) = oneshot::channel();
+        let result = match inner.writer.send_any(WriterCmd::Close(reply)).await {
+            Ok(()) => done.await.unwrap_or(Ok(())),
+            // The writer already stopped (it died, or closed on its own).
+            Err(_) => Ok(()),
+        };
+        let threads = std::mem::take(&mut *inner.threads.lock());
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
+        result
     }
 }
 
-/// A transaction pinned to the writer.
+/// A transaction pinned to the writer. Dropping every clone without
+/// committing rolls back (the writer sees its queue disconnect).
+#[derive(Clone)]
 pub(crate) struct TxConn {
-    inner: Arc<Inner>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
-    done: bool,
+    chan: Chan<TxCmd>,
 }
 
 impl std::fmt::Debug for TxConn {
@@ -207,37 +319,48 @@ impl std::fmt::Debug for TxConn {
 }
 
 impl TxConn {
-    /// Runs `f` inside the transaction.
+    /// Runs `f` inside the transaction, in its own savepoint (a failing or
+    /// panicking `f` leaves no partial effect).
     pub(crate) async fn run<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || run_on(&inner, f))
+        self.chan
+            .request(|reply| TxCmd::Run(Task::boxed(f, reply)))
             .await
-            .map_err(|e| Error::Panic {
-                message: e.to_string(),
-            })?
+    }
+
+    /// Runs `f` inside the transaction without a savepoint of its own.
+    pub(crate) async fn run_raw<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.chan
+            .request(|reply| TxCmd::Raw(Task::boxed(f, reply)))
+            .await
+    }
+
+    /// Queues `f` without waiting for it (used from `Drop`); false when the
+    /// transaction's queue is full or finished.
+    pub(crate) fn spawn_raw<F>(&self, f: F) -> bool
+    where
+        F: FnOnce(&Connection) -> Result<()> + Send + 'static,
+    {
+        self.chan.try_send(TxCmd::Raw(Task::detached(f)))
     }
 
     /// Commits.
-    pub(crate) async fn commit(mut self) -> Result<()> {
-        self.done = true;
-        self.run(|c| Ok(c.execute_batch("COMMIT")?)).await
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.chan.request(TxCmd::Commit).await
     }
 
     /// Rolls back.
-    pub(crate) async fn rollback(mut self) -> Result<()> {
-        self.done = true;
-        self.run(|c| Ok(c.execute_batch("ROLLBACK")?)).await
+    pub(crate) async fn rollback(self) -> Result<()> {
+        self.chan.request(TxCmd::Rollback).await
     }
 }
 
-impl Drop for TxConn {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = run_on(&self.inner, |c| Ok(c.execute_batch("ROLLBACK")?));
-        }
-    }
-}
+#[cfg(test)]
+mod tests;

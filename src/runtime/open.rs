@@ -1,0 +1,140 @@
+//! Opening connections: where the database lives, and the pragmas every
+//! connection gets.
+//!
+//! Defaults follow the design's conventions and the seeds' pragma lists:
+//! `busy_timeout=5000` (set first, so the other pragmas wait on a locked file),
+//! `page_size=8192` on a new (empty) file before `journal_mode=WAL`,
+//! `synchronous=NORMAL`, `foreign_keys=ON`, `cache_size=-16000` (16 MiB per
+//! connection), `temp_store=MEMORY`, `mmap_size=268435456` (256 MiB),
+//! `wal_autocheckpoint=1000` on the writer. Builder pragmas run after the
+//! defaults, so they override them. Readers end with `query_only=ON`.
+//!
+//! `:memory:` decision: each runtime gets a private, named in-memory database
+//! on SQLite's `memdb` VFS (`file:/litestone-mem-<uuid>?vfs=memdb`). Every
+//! connection of the runtime opens the same name, so readers see the writer's
+//! committed data with ordinary locking (no shared-cache mode, no
+//! `read_uncommitted`, so a reader never sees a half-committed transaction).
+//! memdb has no WAL: a reader holding its snapshot makes the writer's COMMIT
+//! wait (busy_timeout), exactly like a rollback-journal file. The database
+//! vanishes when the runtime's last connection closes.
+
+use rusqlite::Connection;
+
+use super::RuntimeConfig;
+use crate::error::{Error, Result};
+
+/// Where the connections of one runtime point.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// What SQLite opens (a path or a URI).
+    pub(crate) uri: String,
+    /// The file on disk, when there is one (for `-wal` sizes and messages).
+    pub(crate) file: Option<String>,
+}
+
+impl Target {
+    pub(crate) fn resolve(path: &str) -> Target {
+        if path == ":memory:" || path.is_empty() {
+            Target {
+                uri: format!("file:/litestone-mem-{}?vfs=memdb", uuid::Uuid::new_v4()),
+                file: None,
+            }
+        } else if path.starts_with("file:") {
+            Target {
+                uri: path.to_string(),
+                file: None,
+            }
+        } else {
+            Target {
+                uri: path.to_string(),
+                file: Some(path.to_string()),
+            }
+        }
+    }
+}
+
+/// Checks a builder pragma so that it cannot smuggle in a second statement.
+pub(crate) fn validate_pragma(name: &str, value: &str) -> Result<()> {
+    let name_ok = !name.is_empty()
+        && name
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    if !name_ok {
+        return Err(Error::invalid_args(
+            "pragma",
+            format!("invalid pragma name `{name}`"),
+        ));
+    }
+    let value_ok = !value.trim().is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _-+.'\"".contains(c));
+    if !value_ok {
+        return Err(Error::invalid_args(
+            "pragma",
+            format!("invalid value `{value}` for pragma `{name}`"),
+        ));
+    }
+    Ok(())
+}
+
+/// `PRAGMA name = value`, consuming whatever rows it returns.
+pub(crate) fn set_pragma(conn: &Connection, name: &str, value: &str) -> Result<()> {
+    let mut stmt = conn.prepare(&format!("PRAGMA {name} = {value}"))?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+fn common(conn: &Connection, cfg: &RuntimeConfig) -> Result<()> {
+    set_pragma(conn, "busy_timeout", "5000")?;
+    set_pragma(conn, "foreign_keys", "ON")?;
+    set_pragma(conn, "cache_size", "-16000")?;
+    set_pragma(conn, "temp_store", "MEMORY")?;
+    set_pragma(conn, "mmap_size", "268435456")?;
+    conn.set_prepared_statement_cache_capacity(cfg.statement_cache);
+    Ok(())
+}
+
+fn user_pragmas(conn: &Connection, cfg: &RuntimeConfig) -> Result<()> {
+    for (name, value) in &cfg.pragmas {
+        set_pragma(conn, name, value)?;
+    }
+    Ok(())
+}
+
+/// Opens the read-write connection and sets the file up (page size, WAL).
+pub(crate) fn writer(target: &Target, cfg: &RuntimeConfig) -> Result<Connection> {
+    let conn = Connection::open(&target.uri).map_err(|e| open_error(target, e))?;
+    set_pragma(&conn, "busy_timeout", "5000")?;
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    if pages == 0 {
+        // Only effective before the first table exists and before WAL.
+        set_pragma(&conn, "page_size", "8192")?;
+    }
+    set_pragma(&conn, "journal_mode", "WAL")?;
+    set_pragma(&conn, "synchronous", "NORMAL")?;
+    set_pragma(&conn, "wal_autocheckpoint", "1000")?;
+    common(&conn, cfg)?;
+    user_pragmas(&conn, cfg)?;
+    Ok(conn)
+}
+
+/// Opens one read-only (`query_only`) connection of the reader pool.
+pub(crate) fn reader(target: &Target, cfg: &RuntimeConfig) -> Result<Connection> {
+    let conn = Connection::open(&target.uri).map_err(|e| open_error(target, e))?;
+    common(&conn, cfg)?;
+    user_pragmas(&conn, cfg)?;
+    set_pragma(&conn, "query_only", "ON")?;
+    Ok(conn)
+}
+
+fn open_error(target: &Target, e: rusqlite::Error) -> Error {
+    match Error::from(e) {
+        Error::Sqlite { code, message } => Error::Sqlite {
+            code,
+            message: format!("cannot open `{}`: {message}", target.uri),
+        },
+        other => other,
+    }
+}
