@@ -297,3 +297,42 @@ async fn auth_stamps_defaults_and_updated_by() {
         vec![json!(7)]
     );
 }
+
+#[tokio::test]
+async fn filters_cannot_probe_hidden_values() {
+    let db = setup().await;
+    let member = db.client.set_auth(json!({"id": 2, "role": "member"}));
+    // Salary 100 (user 1) and 70 (user 3) are hidden from user 2.
+    let rows = member
+        .model("users")
+        .find_many(json!({"where": {"salary": {"gt": 60}}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows), Vec::<i64>::new());
+    let rows = member
+        .model("users")
+        .find_many(json!({"where": {"salary": {"lt": 60}}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows), vec![2]);
+    let admin = db.client.set_auth(json!({"id": 1, "role": "admin"}));
+    let rows = admin
+        .model("users")
+        .find_many(json!({"where": {"salary": {"gt": 60}}, "orderBy": {"id": "asc"}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows), vec![1, 3]);
+    // Relation filters only see related rows the caller may read: member 2
+    // reads org 1 but not its doc "a" (docs need the org owner), so the
+    // doc cannot be probed through the org.
+    let probe = json!({"where": {"docs": {"some": {"title": "a"}}}});
+    let orgs = member.model("orgs").find_many(probe.clone()).await.unwrap();
+    assert_eq!(ids(&orgs), Vec::<i64>::new());
+    assert_eq!(
+        ids(&member.model("orgs").find_many(json!({})).await.unwrap()),
+        vec![1]
+    );
+    let owner1 = db.client.set_auth(json!({"id": 1}));
+    let orgs = owner1.model("orgs").find_many(probe).await.unwrap();
+    assert_eq!(ids(&orgs), vec![1]);
+}

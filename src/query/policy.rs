@@ -319,6 +319,29 @@ pub(crate) fn mask_cols(cx: &Cx<'_>, model: &Model, cols: &mut [OutCol]) -> Resu
     Ok(())
 }
 
+/// A `where` condition on a field with read policies only holds on rows
+/// where the caller may read the field (otherwise filtering would reveal
+/// the hidden value).
+///
+/// # Errors
+/// A policy expression that does not fit the schema.
+pub(crate) fn guard_field_filter(
+    cx: &Cx<'_>,
+    model: &Model,
+    field: &Field,
+    cond: Filter,
+) -> Result<Filter> {
+    if cx.system || field.policies.is_empty() {
+        return Ok(cond);
+    }
+    Ok(
+        match field_rules(cx, model, std::iter::once(field), Action::Read)? {
+            Some(r) => and(r.ok, cond),
+            None => cond,
+        },
+    )
+}
+
 fn default_message(model: &Model, action: Action) -> String {
     format!(
         "{} on {} is not permitted by its policies",
