@@ -185,3 +185,22 @@ async fn missing_auth_fails_closed_in_denies() {
         .unwrap();
     assert_eq!(n, json!({"count": 1}));
 }
+
+#[tokio::test]
+async fn bad_policy_expressions_fail_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.db");
+    for schema in [
+        "model a { id Integer @id\n  @@allow('read', nope == auth().id) }",
+        "model a { id Integer @id  bs b[]\n  @@allow('read', bs.id == 1) }\nmodel b { id Integer @id  a a @relation(fields: [aId], references: [id])  aId Integer }",
+        "model a { id Integer @id\n  @@allow('read', check(id, true)) }",
+    ] {
+        let e = litestone::Client::builder()
+            .schema(schema)
+            .db_path(path.to_str().expect("utf8"))
+            .open()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), litestone::ErrorKind::Schema, "{schema}: {e}");
+    }
+}

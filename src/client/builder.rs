@@ -141,6 +141,7 @@ impl ClientBuilder {
                 ));
             }
         };
+        crate::query::policy::validate(&schema)?;
         let mut filters = HashMap::new();
         match &self.filters {
             None | Some(serde_json::Value::Null) => {}

@@ -488,6 +488,52 @@ pub(crate) fn data_fields<'m>(model: &'m Model, data: &Value) -> Vec<&'m Field> 
     }
 }
 
+/// Compiles every policy of the schema once (without auth) so that an
+/// expression naming a missing field or a to-many path fails when the client
+/// opens, as a schema diagnostic at the policy, not on the first call.
+///
+/// # Errors
+/// [`Error::Schema`] listing every policy that does not compile.
+pub(crate) fn validate(schema: &crate::schema::Schema) -> Result<()> {
+    let cx = Cx {
+        schema,
+        auth: None,
+        system: false,
+    };
+    let mut diags = Vec::new();
+    for m in &schema.models {
+        let all = m
+            .policies
+            .iter()
+            .chain(m.fields.iter().flat_map(|f| f.policies.iter()));
+        for p in all {
+            let allow = p.effect == PolicyEffect::Allow;
+            if let Err(e) = pred(&cx, m, &p.expr, !allow) {
+                let message = match e {
+                    Error::InvalidArgs { message, .. } => message,
+                    other => other.to_string(),
+                };
+                diags.push(crate::error::Diagnostic {
+                    file: schema
+                        .files
+                        .get(p.span.file as usize)
+                        .cloned()
+                        .unwrap_or_else(|| "<schema>".into()),
+                    line: p.span.line,
+                    column: p.span.column,
+                    message: format!("policy on {}: {message}", m.name),
+                    snippet: String::new(),
+                });
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::schema(diags))
+    }
+}
+
 // ---- global query filters ----------------------------------------------
 
 /// ANDs `extra` into the `where` of an arguments object, keeping the
@@ -581,7 +627,7 @@ enum Term {
     Col {
         hops: Vec<String>,
         column: String,
-        boolean: bool,
+        base: crate::codec::Base,
     },
     /// A known value.
     Val(Value),
@@ -639,22 +685,27 @@ fn term(cx: &Cx<'_>, model: &Model, e: &Expr) -> Result<Option<Term>> {
             Term::Col {
                 hops,
                 column: f.column.clone(),
-                boolean: crate::codec::Kind::of(f).base == crate::codec::Base::Boolean,
+                base: crate::codec::Kind::of(f).base,
             }
         }
         _ => return Ok(None),
     }))
 }
 
-fn to_sql(v: &Value) -> SqlValue {
+/// A policy value bound against a column of `base`: booleans as 0/1,
+/// DateTime text normalised to the stored ISO form.
+fn to_sql(v: &Value, base: crate::codec::Base) -> SqlValue {
     match v {
+        Value::String(s) if base == crate::codec::Base::DateTime => {
+            SqlValue::Text(datetime::normalize(s).unwrap_or_else(|| s.clone()))
+        }
         Value::Null => SqlValue::Null,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
         Value::Number(n) => match n.as_i64() {
             Some(i) => SqlValue::Integer(i),
             None => SqlValue::Real(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Value::String(s) => SqlValue::Text(datetime::normalize(s).unwrap_or_else(|| s.clone())),
+        Value::String(s) => SqlValue::Text(s.clone()),
         other => SqlValue::Text(other.to_string()),
     }
 }
@@ -739,11 +790,11 @@ fn compare(
         }
         (Term::Unknown, _) | (_, Term::Unknown) => constant(unknown),
         (Term::Val(a), Term::Val(b)) => constant(holds(op, cmp_values(&a, &b))),
-        (Term::Col { hops, column, .. }, Term::Val(v)) => {
-            col_val(cx, model, op, &hops, column, &v)?
+        (Term::Col { hops, column, base }, Term::Val(v)) => {
+            col_val(cx, model, op, (&hops, column, base), &v)?
         }
-        (Term::Val(v), Term::Col { hops, column, .. }) => {
-            col_val(cx, model, flip(op), &hops, column, &v)?
+        (Term::Val(v), Term::Col { hops, column, base }) => {
+            col_val(cx, model, flip(op), (&hops, column, base), &v)?
         }
         (
             Term::Col {
@@ -777,8 +828,7 @@ fn col_val(
     cx: &Cx<'_>,
     model: &Model,
     op: CmpOp,
-    hops: &[String],
-    column: String,
+    (hops, column, base): (&[String], String, crate::codec::Base),
     v: &Value,
 ) -> Result<Filter> {
     let f = match (v, op) {
@@ -790,7 +840,7 @@ fn col_val(
         _ => Filter::Compare {
             left: Operand::Column(column),
             op,
-            right: Operand::Value(to_sql(v)),
+            right: Operand::Value(to_sql(v, base)),
         },
     };
     through(cx, model, hops, f)
@@ -862,17 +912,8 @@ fn pred(cx: &Cx<'_>, model: &Model, e: &Expr, unknown: bool) -> Result<Filter> {
             })
         }
         other => match term(cx, model, other)? {
-            Some(Term::Col {
-                hops,
-                column,
-                boolean,
-            }) => {
-                let v = if boolean {
-                    Value::Bool(true)
-                } else {
-                    Value::from(1)
-                };
-                col_val(cx, model, CmpOp::Eq, &hops, column, &v)
+            Some(Term::Col { hops, column, base }) => {
+                col_val(cx, model, CmpOp::Eq, (&hops, column, base), &Value::from(1))
             }
             Some(Term::Val(v)) => Ok(constant(truthy(&v))),
             Some(Term::Unknown) => Ok(constant(unknown)),
