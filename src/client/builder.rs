@@ -229,6 +229,7 @@ impl ClientBuilder {
                 observers: Default::default(),
                 gate: self.gate,
                 filters,
+                query_cache: Default::default(),
                 locks: super::lock::LockRegistry::new(),
                 tx_timeout: self
                     .tx_timeout

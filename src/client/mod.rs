@@ -62,6 +62,8 @@ pub(crate) struct ClientInner {
     pub(crate) gate: Option<crate::query::gate::GateFn>,
     /// Global query filters: model name → where object.
     pub(crate) filters: HashMap<String, Value>,
+    /// Compile caches of the query layer.
+    pub(crate) query_cache: crate::query::cache::QueryCache,
     /// Application locks held or awaited through this client.
     pub(crate) locks: lock::LockRegistry,
     /// Longest time a transaction may pin the writer, unless its options say otherwise.

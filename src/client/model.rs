@@ -73,6 +73,7 @@ impl Model {
             schema,
             auth: self.client.ctx.auth.as_deref(),
             system: self.client.ctx.system,
+            cache: Some(&self.client.inner.query_cache),
         };
         {
             query::gate::check(

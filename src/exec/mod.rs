@@ -124,9 +124,11 @@ fn fetch(
         for (i, c) in plan.cols.iter().enumerate() {
             let v = codec::decode(c.kind, row.get_ref(i)?);
             if c.count.is_some() {
-                counts.get_or_insert_with(Map::new).insert(c.key.clone(), v);
+                counts
+                    .get_or_insert_with(Map::new)
+                    .insert(c.key.to_string(), v);
             } else {
-                obj.insert(c.key.clone(), v);
+                obj.insert(c.key.to_string(), v);
             }
         }
         if let Some(c) = counts {
@@ -361,9 +363,25 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
             run(conn, plan, log)
         }
         Plan::Exec(stmts) => {
-            let mut n = 0;
+            // Consecutive statements sharing one text (bulk writes) reuse one
+            // prepared statement instead of a cache lookup per row.
+            let mut n = 0u64;
+            let mut current: Option<(&Arc<str>, rusqlite::CachedStatement<'_>)> = None;
             for s in stmts {
-                n += execute(conn, s, log)?;
+                let t = log.start();
+                let reuse = matches!(&current, Some((sql, _)) if Arc::ptr_eq(sql, &s.sql));
+                if !reuse {
+                    current = Some((&s.sql, conn.prepare_cached(&s.sql)?));
+                }
+                let Some((_, st)) = current.as_mut() else {
+                    continue;
+                };
+                for (i, p) in s.params.iter().enumerate() {
+                    st.raw_bind_parameter(i + 1, p)?;
+                }
+                let changed = st.raw_execute()? as u64;
+                log.record(t, s, None, changed);
+                n += changed;
             }
             Ok(json!({ "count": n }))
         }

@@ -2,6 +2,8 @@
 //! consumes. Every identifier in here was copied from the validated schema
 //! (never from the caller's JSON); every value is a bound parameter.
 
+use std::sync::Arc;
+
 use rusqlite::types::Value as SqlValue;
 
 use crate::codec::Kind;
@@ -263,9 +265,9 @@ impl Order {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct OutCol {
     /// JSON key (field name).
-    pub(crate) key: String,
+    pub(crate) key: Arc<str>,
     /// Column name.
-    pub(crate) column: String,
+    pub(crate) column: Arc<str>,
     /// Decoding kind.
     pub(crate) kind: Kind,
     /// Field-level read policy: the column is selected as
@@ -290,8 +292,9 @@ impl crate::codec::de::ColumnInfo for OutCol {
 pub(crate) struct ReadQuery {
     /// Table.
     pub(crate) table: String,
-    /// Visible columns, in output order.
-    pub(crate) cols: Vec<OutCol>,
+    /// Visible columns, in output order (shared with the compiled plan and,
+    /// for default projections, with the per-client cache).
+    pub(crate) cols: Arc<Vec<OutCol>>,
     /// Extra columns fetched after the visible ones (keys for includes and
     /// cursors), raw.
     pub(crate) hidden: Vec<String>,

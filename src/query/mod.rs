@@ -18,6 +18,7 @@
 //! filters built here).
 
 pub(crate) mod ast;
+pub(crate) mod cache;
 pub(crate) mod cursor;
 pub(crate) mod filter;
 pub mod gate;
@@ -48,6 +49,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) auth: Option<&'a Value>,
     /// `as_system()`.
     pub(crate) system: bool,
+    /// The client's compile caches (`None` in pure compile tests).
+    pub(crate) cache: Option<&'a cache::QueryCache>,
 }
 
 /// The model operations of this layer.
@@ -271,8 +274,13 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             let mut shapes = ShapeCache::default();
             let mut stmts = Vec::with_capacity(items.len());
             let mut guards = Vec::new();
+            let mut path = String::new();
             for (i, item) in items.iter().enumerate() {
-                let row = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
+                path.clear();
+                // Reuses one buffer: a 100k-row batch should not format 100k paths.
+                use std::fmt::Write as _;
+                let _ = write!(path, "data[{i}]");
+                let row = write::insert_row(cx, model, item, &path)?;
                 guards.extend(policy::guard_insert(
                     cx,
                     model,
@@ -498,7 +506,7 @@ fn returning(
     }
     let mut q = ReadQuery {
         table: model.table.clone(),
-        cols: Vec::new(),
+        cols: Arc::default(),
         hidden: Vec::new(),
         filter: Filter::True,
         order: Vec::new(),
@@ -540,7 +548,7 @@ fn rows_write(
         None => {
             let rows = sql::RowsPlan {
                 stmt: stmt(None),
-                cols: Vec::new(),
+                cols: Arc::default(),
                 hidden: 0,
                 includes: Vec::new(),
             };

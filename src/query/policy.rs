@@ -299,20 +299,35 @@ pub(crate) fn read_filter(cx: &Cx<'_>, model: &Model) -> Result<Filter> {
 }
 
 /// Sets the mask of every output column whose field has read policies.
-pub(crate) fn mask_cols(cx: &Cx<'_>, model: &Model, cols: &mut [OutCol]) -> Result<()> {
-    if cx.system {
+/// The list is only copied (it may be a cached, shared projection) when a
+/// mask actually applies.
+pub(crate) fn mask_cols(
+    cx: &Cx<'_>,
+    model: &Model,
+    cols: &mut std::sync::Arc<Vec<OutCol>>,
+) -> Result<()> {
+    if cx.system || model.fields.iter().all(|f| f.policies.is_empty()) {
         return Ok(());
     }
-    for c in cols.iter_mut().filter(|c| c.count.is_none()) {
-        let Some(f) = model.field(&c.key) else {
-            continue;
-        };
-        if f.policies.is_empty() {
+    let mut masks = Vec::new();
+    for (i, c) in cols.iter().enumerate() {
+        if c.count.is_some() {
             continue;
         }
+        let Some(f) = model.field(&c.key).filter(|f| !f.policies.is_empty()) else {
+            continue;
+        };
         if let Some(r) = field_rules(cx, model, std::iter::once(f), Action::Read)? {
             if !r.ok.is_true() {
-                c.mask = Some(Box::new(r.ok));
+                masks.push((i, r.ok));
+            }
+        }
+    }
+    if !masks.is_empty() {
+        let cols = std::sync::Arc::make_mut(cols);
+        for (i, m) in masks {
+            if let Some(c) = cols.get_mut(i) {
+                c.mask = Some(Box::new(m));
             }
         }
     }
@@ -499,6 +514,7 @@ pub(crate) fn validate(schema: &crate::schema::Schema) -> Result<()> {
         schema,
         auth: None,
         system: false,
+        cache: None,
     };
     let mut diags = Vec::new();
     for m in &schema.models {

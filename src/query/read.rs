@@ -7,6 +7,12 @@
 //! `@guarded(all)` hide the same way unless the client is `as_system()`, and
 //! an explicit `select` does not reveal a guarded field. Derived (`@from`) and
 //! `@computed` fields are never selected as columns.
+//!
+//! Soft delete: reads of `@@softDelete` models see live rows only, unless
+//! `withDeleted: true`, `onlyDeleted: true`, or the top-level `where` names
+//! the soft-delete field itself (the README's `{deletedAt: {not: null}}`).
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -123,8 +129,13 @@ pub(crate) fn deleted_filter(
     let Some(o) = o else {
         return Ok(live_filter(model));
     };
-    let with = get_bool(o, "withDeleted", path)?;
+    let mut with = get_bool(o, "withDeleted", path)?;
     let only = get_bool(o, "onlyDeleted", path)?;
+    // A where that names the soft-delete field itself (`{deletedAt: {not:
+    // null}}`) takes control of it: the implicit live-rows filter is dropped.
+    if let (Some(sd), Some(Value::Object(w))) = (model.soft_delete, o.get("where")) {
+        with |= w.contains_key(&model.field_by_id(sd.field).name);
+    }
     match (model.soft_delete, with, only) {
         (Some(_), _, true) => Ok(super::ast::Filter::Not(Box::new(live_filter(model)))),
         (Some(_), true, false) => Ok(super::ast::Filter::True),
@@ -171,7 +182,7 @@ pub(crate) fn build(
     let distinct = opts.distinct && get_bool(args, "distinct", path)?;
     let mut q = ReadQuery {
         table: model.table.clone(),
-        cols: Vec::new(),
+        cols: Arc::default(),
         hidden: Vec::new(),
         filter,
         order,
@@ -222,8 +233,8 @@ fn visible(cx: &Cx<'_>, f: &Field, list: bool, explicit: bool) -> bool {
 
 fn out_col(f: &Field) -> OutCol {
     OutCol {
-        key: f.name.clone(),
-        column: f.column.clone(),
+        key: Arc::from(f.name.as_str()),
+        column: Arc::from(f.column.as_str()),
         kind: Kind::of(f),
         mask: None,
         count: None,
@@ -298,8 +309,8 @@ fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<
             filter = filter.and(parse_where(cx, target, w, &join(&p, "where"))?);
         }
         cols.push(OutCol {
-            key: f.name.clone(),
-            column: String::new(),
+            key: Arc::from(f.name.as_str()),
+            column: Arc::from(""),
             kind: Kind::RAW,
             mask: None,
             count: Some(Box::new(RelatedSort {
@@ -312,14 +323,23 @@ fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<
     Ok(cols)
 }
 
-/// The columns a read returns when nothing is selected.
-pub(crate) fn default_cols(cx: &Cx<'_>, model: &Model, list: bool) -> Vec<OutCol> {
-    model
-        .fields
-        .iter()
-        .filter(|f| visible(cx, f, list, false))
-        .map(out_col)
-        .collect()
+/// The columns a read returns when nothing is selected; cached per client
+/// by (model, list read, system).
+pub(crate) fn default_cols(cx: &Cx<'_>, model: &Model, list: bool) -> Arc<Vec<OutCol>> {
+    let build = || {
+        Arc::new(
+            model
+                .fields
+                .iter()
+                .filter(|f| visible(cx, f, list, false))
+                .map(out_col)
+                .collect::<Vec<_>>(),
+        )
+    };
+    match cx.cache {
+        Some(c) => c.default_cols(model.id, list, cx.system, build),
+        None => build(),
+    }
 }
 
 /// Applies `select` / `include` to `q`.
@@ -367,18 +387,20 @@ pub(crate) fn project(
                     _ => return Err(Error::invalid_args(p, "expected true or false")),
                 }
             }
-            q.cols = model
-                .fields
-                .iter()
-                .filter(|f| {
-                    if on.is_empty() {
-                        !off.contains(&f.id) && visible(cx, f, list, false)
-                    } else {
-                        on.contains(&f.id) && visible(cx, f, list, true)
-                    }
-                })
-                .map(out_col)
-                .collect();
+            q.cols = Arc::new(
+                model
+                    .fields
+                    .iter()
+                    .filter(|f| {
+                        if on.is_empty() {
+                            !off.contains(&f.id) && visible(cx, f, list, false)
+                        } else {
+                            on.contains(&f.id) && visible(cx, f, list, true)
+                        }
+                    })
+                    .map(out_col)
+                    .collect(),
+            );
         }
         Some(_) => {
             return Err(Error::invalid_args(
@@ -423,7 +445,9 @@ pub(crate) fn project(
             ));
         }
     }
-    q.cols.extend(counts);
+    if !counts.is_empty() {
+        Arc::make_mut(&mut q.cols).extend(counts);
+    }
     super::policy::mask_cols(cx, model, &mut q.cols)?;
     for (f, v, p) in rels {
         let inc = build_include(cx, model, f, v, &p, q)?;

@@ -47,10 +47,10 @@ fn auth_path(cx: &Cx<'_>, path: &[String]) -> Option<Value> {
     (!v.is_null()).then(|| v.clone())
 }
 
-fn check_writable(model: &Model, f: &Field, path: &str) -> Result<()> {
+fn check_writable(model: &Model, f: &Field, path: impl Fn() -> String) -> Result<()> {
     if f.relation().is_some() {
         return Err(Error::invalid_args(
-            path,
+            path(),
             format!(
                 "nested writes through `{}.{}` are not supported yet",
                 model.name, f.name
@@ -59,7 +59,7 @@ fn check_writable(model: &Model, f: &Field, path: &str) -> Result<()> {
     }
     if !f.is_column() || f.generated.is_some() {
         return Err(Error::invalid_args(
-            path,
+            path(),
             format!(
                 "`{}.{}` is derived or generated: it is read-only",
                 model.name, f.name
@@ -147,7 +147,7 @@ pub(crate) fn insert_row(
                 path: join(path, key),
             });
         };
-        check_writable(model, f, &join(path, key))?;
+        check_writable(model, f, || join(path, key))?;
     }
     let mut values: Vec<(String, InsertVal)> = Vec::with_capacity(model.fields.len());
     let mut raw: Vec<(usize, Value)> = Vec::new();
@@ -255,7 +255,7 @@ pub(crate) fn update_set(
                 path: p,
             });
         };
-        check_writable(model, f, &p)?;
+        check_writable(model, f, || p.clone())?;
         set.push((f.column.clone(), set_expr(cx, model, f, v, &p)?));
     }
     for f in &model.fields {
@@ -333,21 +333,19 @@ pub(crate) fn unique_target<'m>(
         Some(Value::Object(o)) => o.len() == 1 && o.get("equals").is_some_and(|x| !x.is_null()),
         Some(_) => true,
     };
-    let mut sets: Vec<Vec<crate::schema::FieldId>> = vec![model.primary_key.clone()];
-    sets.extend(model.uniques.iter().map(|u| u.fields.clone()));
-    for f in &model.fields {
-        if (f.is_unique || f.is_id) && f.is_column() {
-            sets.push(vec![f.id]);
-        }
-    }
-    sets.into_iter()
+    // Primary key first, then @@unique sets, then single @unique / @id fields.
+    let pk = std::iter::once(model.primary_key.as_slice());
+    let uniques = model.uniques.iter().map(|u| u.fields.as_slice());
+    let singles = model
+        .fields
+        .iter()
+        .filter(|f| (f.is_unique || f.is_id) && f.is_column())
+        .map(|f| std::slice::from_ref(&f.id));
+    pk.chain(uniques)
+        .chain(singles)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.into_iter()
-                .map(|id| model.field_by_id(id))
-                .collect::<Vec<_>>()
-        })
-        .find(|fs| fs.iter().all(|f| pinned(f)))
+        .find(|s| s.iter().all(|id| pinned(model.field_by_id(*id))))
+        .map(|s| s.iter().map(|id| model.field_by_id(*id)).collect())
 }
 
 /// Names of the unique keys of a model, for error messages.

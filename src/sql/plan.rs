@@ -24,7 +24,7 @@ pub(crate) struct RowsPlan {
     /// The statement (a SELECT, or a write with RETURNING).
     pub(crate) stmt: Stmt,
     /// Visible columns: row positions `0..cols.len()`.
-    pub(crate) cols: Vec<OutCol>,
+    pub(crate) cols: std::sync::Arc<Vec<OutCol>>,
     /// Hidden columns after them (keys), kept raw.
     pub(crate) hidden: usize,
     /// Relations to fetch for these rows, one statement each.

@@ -63,23 +63,23 @@ pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
     let windowed = child && (q.limit.is_some() || q.offset.is_some());
     // The output expressions: visible columns, then the group key (children),
     // then the hidden keys.
-    let mut exprs: Vec<(&str, String)> = Vec::new();
+    let mut exprs: Vec<(&str, &str)> = Vec::new();
     let mut masks: Vec<Option<&crate::query::ast::Filter>> = Vec::new();
     let mut count_exprs = Vec::new();
     for (i, c) in q.cols.iter().enumerate() {
         if let Some(r) = &c.count {
             count_exprs.push((i, r));
         }
-        exprs.push(("t0", c.column.clone()));
+        exprs.push(("t0", &c.column));
         masks.push(c.mask.as_deref());
     }
     match &q.parent_link {
-        Some(ParentLink::Column(c)) => exprs.push(("t0", c.clone())),
-        Some(ParentLink::Through { source_col, .. }) => exprs.push(("j0", source_col.clone())),
+        Some(ParentLink::Column(c)) => exprs.push(("t0", c)),
+        Some(ParentLink::Through { source_col, .. }) => exprs.push(("j0", source_col)),
         None => {}
     }
     for h in &q.hidden {
-        exprs.push(("t0", h.clone()));
+        exprs.push(("t0", h));
     }
     w.push("SELECT ");
     if q.distinct {

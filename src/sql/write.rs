@@ -15,8 +15,8 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
     // Field read policies refer to the written row by its table name.
     let mut table = SqlWriter::default();
     table.ident(&q.table);
-    let cols = q.cols.iter().map(|c| (&c.column, c.mask.as_deref()));
-    for (c, mask) in cols.chain(q.hidden.iter().map(|h| (h, None))) {
+    let cols = q.cols.iter().map(|c| (&*c.column, c.mask.as_deref()));
+    for (c, mask) in cols.chain(q.hidden.iter().map(|h| (h.as_str(), None))) {
         if !first {
             w.push(", ");
         }
