@@ -336,3 +336,29 @@ async fn filters_cannot_probe_hidden_values() {
     let orgs = owner1.model("orgs").find_many(probe).await.unwrap();
     assert_eq!(ids(&orgs), vec![1]);
 }
+
+#[tokio::test]
+async fn ordering_by_a_hidden_field_is_refused() {
+    let db = setup().await;
+    let member = db.client.set_auth(json!({"id": 2, "role": "member"}));
+    let e = member
+        .model("users")
+        .find_many(json!({"orderBy": {"salary": "desc"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied);
+    let e = member
+        .model("users")
+        .find_many_cursor(json!({"orderBy": {"salary": "desc"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied);
+    // The policy is constant-true for an admin: ordering is fine.
+    let admin = db.client.set_auth(json!({"id": 1, "role": "admin"}));
+    let rows = admin
+        .model("users")
+        .find_many(json!({"orderBy": {"salary": "desc"}}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows), vec![1, 3, 2]);
+}

@@ -40,6 +40,27 @@
 //!   the targeted row; on `update_many` when it is false for any targeted
 //!   row (nothing is written).
 //!
+//! - A `where` condition on a field with a read policy only matches rows
+//!   where the caller may read that field, and ordering by such a field is
+//!   refused (`AccessDenied`) unless the policy is always true for the
+//!   caller, so hidden values cannot be probed. Relation filters
+//!   (`some`/`every`/`none`/`is`/`isNot`) and relation `_count`s only see
+//!   related rows the caller may read.
+//! - A client without `set_auth` (and not `as_system()`) is anonymous:
+//!   policies apply with `auth()` missing.
+//! - Not covered: rows returned by a write are not re-checked against the
+//!   read policy; an update may move a row out of its update policy (there
+//!   is no post-update rule in the README); raw SQL (`client.sql`, `$raw`
+//!   fragments only add conditions) is the caller's responsibility.
+//!   Aggregates and groupBy must AND [`read_filter`] into their where.
+//! - Invalid expressions (unknown fields, to-many paths outside `check`)
+//!   are schema errors when the client opens ([`validate`]).
+//!
+//! # Global query filters
+//! The builder's `filters` option (README `filters: { posts: { status:
+//! 'published' } }`) is applied by [`global_filters`] to the JSON arguments
+//! of reads before they compile; see there.
+//!
 //! # Expressions
 //! Fields (also through to-one relations: `author.accountId`), literals,
 //! `auth()`, `auth().a.b`, `now()` (the current UTC timestamp in the stored
@@ -328,6 +349,37 @@ pub(crate) fn mask_cols(
         for (i, m) in masks {
             if let Some(c) = cols.get_mut(i) {
                 c.mask = Some(Box::new(m));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ordering by a field whose read policy may hide it from this caller would
+/// reveal the hidden values' order (and put them in cursors): refused with
+/// [`Error::AccessDenied`] unless the policy is always true for the caller
+/// (an admin-only field ordered by an admin is fine).
+///
+/// # Errors
+/// [`Error::AccessDenied`] naming the field.
+pub(crate) fn check_order(cx: &Cx<'_>, model: &Model, order: &[super::ast::Order]) -> Result<()> {
+    if cx.system || model.fields.iter().all(|f| f.policies.is_empty()) {
+        return Ok(());
+    }
+    for o in order.iter().filter(|o| o.related.is_none()) {
+        let Some(f) = model.field(&o.field).filter(|f| !f.policies.is_empty()) else {
+            continue;
+        };
+        if let Some(r) = field_rules(cx, model, std::iter::once(f), Action::Read)? {
+            if !r.ok.is_true() {
+                return Err(Error::AccessDenied {
+                    model: model.name.clone(),
+                    operation: "read".into(),
+                    message: format!(
+                        "ordering by `{}.{}` is not permitted: its read policy hides it from this caller",
+                        model.name, f.name
+                    ),
+                });
             }
         }
     }

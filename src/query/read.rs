@@ -171,6 +171,7 @@ pub(crate) fn build(
     } else {
         Vec::new()
     };
+    super::policy::check_order(cx, model, &order)?;
     let (limit, offset) = if opts.paging {
         (
             get_count(args, "limit", path)?,
