@@ -172,13 +172,16 @@ fn attach(
     parents: &mut [Fetched],
     log: &mut Log,
 ) -> Result<()> {
+    // Distinct parent keys, with how many parents share each one.
     let mut keys: Vec<Value> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut uses: HashMap<Key, usize> = HashMap::new();
     for p in parents.iter() {
         if let Some(k) = p.hidden.get(inc.parent_key).and_then(key_of) {
-            if seen.insert(k) {
+            let n = uses.entry(k).or_insert(0);
+            if *n == 0 {
                 keys.push(codec::sql_to_json(&p.hidden[inc.parent_key]));
             }
+            *n += 1;
         }
     }
     let mut groups: HashMap<Key, Vec<Value>> = HashMap::new();
@@ -191,16 +194,22 @@ fn attach(
         }
     }
     for p in parents.iter_mut() {
-        let found = p
-            .hidden
-            .get(inc.parent_key)
-            .and_then(key_of)
-            .and_then(|k| groups.get(&k));
+        let key = p.hidden.get(inc.parent_key).and_then(key_of);
+        // Move a group to its last parent; copy it only for parents sharing a key.
+        let found = key.and_then(|k| {
+            let n = uses.get_mut(&k)?;
+            *n -= 1;
+            if *n == 0 {
+                groups.remove(&k)
+            } else {
+                groups.get(&k).cloned()
+            }
+        });
         let v = if inc.to_many {
-            Value::Array(found.cloned().unwrap_or_default())
+            Value::Array(found.unwrap_or_default())
         } else {
             found
-                .and_then(|g| g.first().cloned())
+                .and_then(|g| g.into_iter().next())
                 .unwrap_or(Value::Null)
         };
         p.obj.insert(inc.key.clone(), v);

@@ -13,6 +13,8 @@
 //!   `InvalidArgs` at `data.<relation>`; derived and generated fields are
 //!   read-only.
 
+use std::borrow::Cow;
+
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value};
 
@@ -70,12 +72,13 @@ fn check_writable(model: &Model, f: &Field, path: impl Fn() -> String) -> Result
 }
 
 /// Transforms, validates and encodes one written value.
-pub(crate) fn encode_value(
-    cx: &Cx<'_>,
-    model: &Model,
-    f: &Field,
-    mut v: Value,
-) -> Result<SqlValue> {
+pub(crate) fn encode_value(cx: &Cx<'_>, model: &Model, f: &Field, v: Value) -> Result<SqlValue> {
+    encode_ref(cx, model, f, &v)
+}
+
+/// [`encode_value`] on a borrowed value: clones only when a transform has
+/// to rewrite it.
+pub(crate) fn encode_ref(cx: &Cx<'_>, model: &Model, f: &Field, v: &Value) -> Result<SqlValue> {
     if v.is_null() {
         if !f.optional {
             return Err(Error::validation(
@@ -87,7 +90,15 @@ pub(crate) fn encode_value(
         }
         return Ok(SqlValue::Null);
     }
-    apply_transforms(&f.transforms, &mut v);
+    let transformed;
+    let v = if f.transforms.is_empty() {
+        v
+    } else {
+        let mut t = v.clone();
+        apply_transforms(&f.transforms, &mut t);
+        transformed = t;
+        &transformed
+    };
     let kind = Kind::of(f);
     let enc = codec::encode(
         cx.schema,
@@ -96,15 +107,19 @@ pub(crate) fn encode_value(
             field: &f.name,
         },
         kind,
-        &v,
+        v,
     )?;
     // Validators see the normalised value (a canonical DateTime, say).
     if !f.validators.is_empty() {
-        let shown = match (&enc, kind.base) {
-            (SqlValue::Text(s), Base::DateTime) => Value::String(s.clone()),
-            _ => v,
-        };
-        check_validators(&model.name, &f.name, &f.validators, &shown)?;
+        match (&enc, kind.base) {
+            (SqlValue::Text(s), Base::DateTime) => check_validators(
+                &model.name,
+                &f.name,
+                &f.validators,
+                &Value::String(s.clone()),
+            )?,
+            _ => check_validators(&model.name, &f.name, &f.validators, v)?,
+        }
     }
     Ok(enc)
 }
@@ -150,15 +165,20 @@ pub(crate) fn insert_row(
         check_writable(model, f, || join(path, key))?;
     }
     let mut values: Vec<(String, InsertVal)> = Vec::with_capacity(model.fields.len());
+    // Written values kept only when a `@default(otherField)` needs them.
+    let keep_raw = model
+        .fields
+        .iter()
+        .any(|f| matches!(f.default, Some(DefaultValue::Field(_))));
     let mut raw: Vec<(usize, Value)> = Vec::new();
     let mut copies = Vec::new();
     for (i, f) in model.fields.iter().enumerate() {
         if !f.is_column() || f.generated.is_some() {
             continue;
         }
-        let given = obj.get(&f.name).cloned();
-        let v = match given {
-            Some(v) => Some(v),
+        let given = obj.get(&f.name);
+        let v: Option<Cow<'_, Value>> = match given {
+            Some(v) => Some(Cow::Borrowed(v)),
             None if f.sequence.is_some() => {
                 let scope = match f.sequence.as_ref().and_then(|s| s.scope) {
                     Some(sid) => {
@@ -175,25 +195,29 @@ pub(crate) fn insert_row(
                 values.push((f.column.clone(), InsertVal::Sequence { scope }));
                 continue;
             }
-            None if f.updated_at => Some(Value::String(datetime::now())),
-            None if f.updated_by.is_some() => {
-                f.updated_by.as_deref().and_then(|p| auth_path(cx, p))
-            }
+            None if f.updated_at => Some(Cow::Owned(Value::String(datetime::now()))),
+            None if f.updated_by.is_some() => f
+                .updated_by
+                .as_deref()
+                .and_then(|p| auth_path(cx, p))
+                .map(Cow::Owned),
             None => match &f.default {
                 Some(DefaultValue::Field(src)) => {
                     copies.push((i, *src));
                     continue;
                 }
-                Some(d) => default_value(cx, d),
+                Some(d) => default_value(cx, d).map(Cow::Owned),
                 None => None,
             },
         };
         match v {
             Some(v) => {
-                raw.push((i, v.clone()));
+                if keep_raw {
+                    raw.push((i, v.clone().into_owned()));
+                }
                 values.push((
                     f.column.clone(),
-                    InsertVal::Param(encode_value(cx, model, f, v)?),
+                    InsertVal::Param(encode_ref(cx, model, f, &v)?),
                 ));
             }
             None => {
@@ -281,7 +305,7 @@ fn set_expr(cx: &Cx<'_>, model: &Model, f: &Field, v: &Value, path: &str) -> Res
     if let Value::Object(o) = v {
         if o.len() == 1 {
             if let Some(x) = o.get("set") {
-                return Ok(SetExpr::Value(encode_value(cx, model, f, x.clone())?));
+                return Ok(SetExpr::Value(encode_ref(cx, model, f, x)?));
             }
             let kind = Kind::of(f);
             if let Some((key, op)) = ARITH.iter().find(|(k, _)| o.contains_key(*k)) {
@@ -319,7 +343,7 @@ fn set_expr(cx: &Cx<'_>, model: &Model, f: &Field, v: &Value, path: &str) -> Res
             });
         }
     }
-    Ok(SetExpr::Value(encode_value(cx, model, f, v.clone())?))
+    Ok(SetExpr::Value(encode_ref(cx, model, f, v)?))
 }
 
 /// The fields of a unique constraint (or primary key) that `where` pins by
