@@ -204,3 +204,54 @@ async fn bad_policy_expressions_fail_on_open() {
         assert_eq!(e.kind(), litestone::ErrorKind::Schema, "{schema}: {e}");
     }
 }
+
+#[tokio::test]
+async fn now_negation_and_auth_presence() {
+    let db = open_with(
+        r#"
+model events {
+  id        Integer  @id
+  publishAt DateTime
+  draft     Boolean  @default(false)
+
+  @@allow('read', publishAt <= now() && !draft)
+  @@allow('create', auth() != null)
+}
+"#,
+    )
+    .await;
+    let sys = db.client.as_system();
+    sys.model("events")
+        .create_many(json!({"data": [
+            {"id": 1, "publishAt": "2020-01-01T00:00:00Z"},
+            {"id": 2, "publishAt": "2999-01-01T00:00:00Z"},
+            {"id": 3, "publishAt": "2020-01-01T00:00:00Z", "draft": true}
+        ]}))
+        .await
+        .unwrap();
+    let u = db.client.set_auth(json!({"id": 1}));
+    assert_eq!(
+        ids(&u.model("events").find_many(json!({})).await.unwrap()),
+        vec![1]
+    );
+    u.model("events")
+        .create(json!({"data": {"id": 4, "publishAt": "2021-01-01T00:00:00Z"}}))
+        .await
+        .unwrap();
+    let e = db
+        .client
+        .model("events")
+        .create(json!({"data": {"id": 5, "publishAt": "2021-01-01T00:00:00Z"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), litestone::ErrorKind::AccessDenied);
+    assert_eq!(
+        ids(&db
+            .client
+            .model("events")
+            .find_many(json!({"orderBy": {"id": "asc"}}))
+            .await
+            .unwrap()),
+        vec![1, 4]
+    );
+}
