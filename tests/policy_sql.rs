@@ -255,3 +255,44 @@ model events {
         vec![1, 4]
     );
 }
+
+#[tokio::test]
+async fn an_allow_closes_only_its_own_operation() {
+    let db = open_with(
+        r#"
+model memos {
+  id    Integer @id
+  owner Integer
+
+  @@allow('read', owner == auth().id)
+}
+
+model plain {
+  id Integer @id
+}
+"#,
+    )
+    .await;
+    let u = db.client.set_auth(json!({"id": 1}));
+    let memos = u.model("memos");
+    // create / update / delete have no policy: open.
+    memos
+        .create_many(json!({"data": [{"id": 1, "owner": 1}, {"id": 2, "owner": 2}]}))
+        .await
+        .unwrap();
+    assert_eq!(ids(&memos.find_many(json!({})).await.unwrap()), vec![1]);
+    let n = memos
+        .update_many(json!({"all": true, "data": {"owner": 3}}))
+        .await
+        .unwrap();
+    assert_eq!(n, json!({"count": 2}));
+    assert_eq!(memos.count(json!({})).await.unwrap(), json!(0));
+    let n = memos.delete_many(json!({"all": true})).await.unwrap();
+    assert_eq!(n, json!({"count": 2}));
+    // A model without policies compiles to the plain statement.
+    let sql = u.model("plain").to_sql(Op::FindMany, json!({})).unwrap();
+    assert_eq!(
+        sql[0]["sql"],
+        json!("SELECT t0.\"id\" FROM \"plain\" AS t0")
+    );
+}
