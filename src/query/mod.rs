@@ -737,23 +737,7 @@ fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
         Some(v) => v.clone(),
     };
     let set = write::update_set(cx, model, &update, "update")?;
-    let mut guards = Vec::new();
-    if !cx.system {
-        let existing = filter::parse_where(cx, model, &Value::Object(w.clone()), "where")?;
-        guards.extend(policy::guard_existing(
-            cx,
-            model,
-            &existing,
-            policy::data_fields(model, &update).into_iter(),
-        )?);
-        guards.extend(policy::guard_insert(
-            cx,
-            model,
-            &row,
-            policy::data_fields(model, &create).into_iter(),
-            Some(&existing),
-        )?);
-    }
+    let guards = policy::guard_upsert(cx, model, w, &row, &create, &update)?;
     let ids: Vec<_> = fields.iter().map(|f| f.id).collect();
     let conflict = Conflict::Update {
         target: fields.iter().map(|f| f.column.clone()).collect(),
@@ -861,7 +845,9 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
             }
         };
         if !cx.system {
-            guards.extend(upsert_many_guards(cx, model, &row, &target, item, &set)?);
+            guards.extend(policy::guard_upsert_row(
+                cx, model, &row, &target, item, &set,
+            )?);
         }
         let conflict = Conflict::Update {
             target: target.clone(),
@@ -871,47 +857,4 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         stmts.push(shapes.insert(&model.table, &row, &conflict));
     }
     Ok(policy::wrap(Plan::Exec(stmts), guards))
-}
-
-/// The policy checks of one `upsert_many` row: the update policies on the
-/// row its conflict target matches, else the create policies on the new row.
-fn upsert_many_guards(
-    cx: &Cx<'_>,
-    model: &Model,
-    row: &InsertRow,
-    target: &[String],
-    item: &Value,
-    set: &[(String, SetExpr)],
-) -> Result<Vec<sql::Guard>> {
-    let mut existing = Filter::True;
-    for col in target {
-        let v = row.values.iter().find(|(c, _)| c == col).map(|(_, v)| v);
-        let f = match v {
-            Some(ast::InsertVal::Param(SqlValue::Null)) | None => ast::Filter::Null {
-                col: ast::Col::Column(col.clone()),
-                is_null: true,
-            },
-            Some(ast::InsertVal::Param(p)) => ast::Filter::Cmp {
-                col: ast::Col::Column(col.clone()),
-                op: ast::CmpOp::Eq,
-                value: p.clone(),
-            },
-            // A sequence value cannot conflict with an existing row.
-            Some(ast::InsertVal::Sequence { .. }) => Filter::Or(Vec::new()),
-        };
-        existing = existing.and(f);
-    }
-    let updated = model
-        .columns()
-        .filter(|f| set.iter().any(|(c, _)| *c == f.column));
-    let mut guards = Vec::new();
-    guards.extend(policy::guard_existing(cx, model, &existing, updated)?);
-    guards.extend(policy::guard_insert(
-        cx,
-        model,
-        row,
-        policy::data_fields(model, item).into_iter(),
-        Some(&existing),
-    )?);
-    Ok(guards)
 }

@@ -535,6 +535,86 @@ pub(crate) fn guard_existing<'f>(
     }))
 }
 
+/// The policy checks of `upsert`: the update policies on the row `where`
+/// matches, else the create policies on the new row.
+///
+/// # Errors
+/// A policy expression that does not fit the schema; `where` errors.
+pub(crate) fn guard_upsert(
+    cx: &Cx<'_>,
+    model: &Model,
+    w: &serde_json::Map<String, Value>,
+    row: &InsertRow,
+    create: &Value,
+    update: &Value,
+) -> Result<Vec<Guard>> {
+    let mut guards = Vec::new();
+    if cx.system {
+        return Ok(guards);
+    }
+    let existing = super::filter::parse_where(cx, model, &Value::Object(w.clone()), "where")?;
+    guards.extend(guard_existing(
+        cx,
+        model,
+        &existing,
+        data_fields(model, update).into_iter(),
+    )?);
+    guards.extend(guard_insert(
+        cx,
+        model,
+        row,
+        data_fields(model, create).into_iter(),
+        Some(&existing),
+    )?);
+    Ok(guards)
+}
+
+/// The policy checks of one `upsert_many` row: the update policies on the
+/// row its conflict target matches, else the create policies on the new row.
+///
+/// # Errors
+/// A policy expression that does not fit the schema.
+pub(crate) fn guard_upsert_row(
+    cx: &Cx<'_>,
+    model: &Model,
+    row: &InsertRow,
+    target: &[String],
+    item: &Value,
+    set: &[(String, super::ast::SetExpr)],
+) -> Result<Vec<Guard>> {
+    let mut existing = Filter::True;
+    for col in target {
+        let v = row.values.iter().find(|(c, _)| c == col).map(|(_, v)| v);
+        let f = match v {
+            Some(InsertVal::Param(SqlValue::Null)) | None => Filter::Null {
+                col: super::ast::Col::Column(col.clone()),
+                is_null: true,
+            },
+            Some(InsertVal::Param(p)) => Filter::Cmp {
+                col: super::ast::Col::Column(col.clone()),
+                op: CmpOp::Eq,
+                value: p.clone(),
+            },
+            // A sequence value cannot conflict with an existing row.
+            Some(InsertVal::Sequence { .. }) => Filter::Or(Vec::new()),
+        };
+        existing = existing.and(f);
+    }
+    let updated = model
+        .columns()
+        .filter(|f| set.iter().any(|(c, _)| *c == f.column));
+    let mut guards = Vec::new();
+    guards.extend(guard_existing(cx, model, &existing, updated)?);
+    guards.extend(guard_insert(
+        cx,
+        model,
+        row,
+        data_fields(model, item).into_iter(),
+        Some(&existing),
+    )?);
+    Ok(guards)
+}
+
 /// Wraps `plan` with its checks (unchanged when there are none).
 pub(crate) fn wrap(plan: Plan, guards: Vec<Guard>) -> Plan {
     if guards.is_empty() {
