@@ -37,6 +37,7 @@
 
 pub mod ddl;
 pub mod error;
+pub mod migrate;
 pub mod schema;
 
 mod client;
@@ -50,7 +51,7 @@ mod sql;
 pub use client::{
     BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, Client, ClientBuilder,
     ColumnInfo, ForeignKeyInfo, IndexInfo, LockGuard, LockOptions, Model, QueryEvent,
-    QueryListener, TapHandle, Tx, TxOptions, WalStatus,
+    QueryListener, RowStream, TapHandle, Tx, TxOptions, WalStatus,
 };
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
 pub use query::gate::{GateFn, Level};

@@ -178,15 +178,20 @@ fn fts_triggers_keep_the_index_in_sync() {
         [],
     )
     .unwrap();
-    // Text-keyed model: the FTS table follows the rowid.
+    // Quoted names everywhere.
     c.execute(
-        "INSERT INTO pages (slug, body) VALUES ('a', 'lorem ipsum')",
+        r#"INSERT INTO "odd ""table"" 's" ("it's ""text""") VALUES ('quoted words')"#,
+        [],
+    )
+    .unwrap();
+    c.execute(
+        r#"UPDATE "odd ""table"" 's" SET "it's ""text""" = 'renamed words'"#,
         [],
     )
     .unwrap();
     let n: i64 = c
         .query_row(
-            "SELECT count(*) FROM pages_fts WHERE pages_fts MATCH 'ipsum'",
+            r#"SELECT count(*) FROM "odd ""table"" 's_fts" WHERE "odd ""table"" 's_fts" MATCH 'renamed'"#,
             [],
             |r| r.get(0),
         )
@@ -332,4 +337,45 @@ fn upserts_on_partial_unique_indexes_need_the_predicate() {
         )
         .is_err()
     );
+}
+
+#[test]
+fn model_statements_and_fts_names() {
+    let s = schema::parse(&fixture("fts.lite")).unwrap();
+    let m = s.model("messages").unwrap();
+    let stmts = ddl::model_statements(&s, m);
+    assert_eq!(stmts[0], ddl::create_table(&s, m));
+    assert_eq!(stmts.len(), 1 + ddl::index_statements(&s, m).len() + 4);
+    let (table, triggers) = ddl::fts_object_names(m).unwrap();
+    assert_eq!(table, "messages_fts");
+    assert_eq!(
+        triggers,
+        ["messages_fts_ai", "messages_fts_ad", "messages_fts_au"]
+    );
+    for t in &triggers {
+        assert!(stmts.iter().any(|s| s.contains(&format!("\"{t}\""))));
+    }
+}
+
+#[test]
+fn implicit_defaults_for_updated_at_and_required_lists() {
+    let (_, c) = build(
+        r#"
+        model notes {
+          id        Integer  @id
+          tags      Text[]
+          maybe     Text[]?
+          updatedAt DateTime @updatedAt
+        }
+    "#,
+    );
+    c.execute("INSERT INTO notes (id) VALUES (1)", []).unwrap();
+    let (tags, maybe, at): (String, Option<String>, String) = c
+        .query_row("SELECT tags, maybe, updatedAt FROM notes", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(tags, "[]");
+    assert_eq!(maybe, None);
+    assert!(at.ends_with('Z') && at.len() == 24, "{at}");
 }

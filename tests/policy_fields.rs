@@ -362,3 +362,34 @@ async fn ordering_by_a_hidden_field_is_refused() {
         .unwrap();
     assert_eq!(ids(&rows), vec![1, 3, 2]);
 }
+
+#[tokio::test]
+async fn cached_statement_shapes_never_mix_callers() {
+    let db = setup().await;
+    let q = json!({"where": {"id": {"gte": 1}}, "orderBy": {"id": "asc"}});
+    for _ in 0..3 {
+        for (auth, want) in [
+            (
+                json!({"id": 2, "role": "member"}),
+                vec![Value::Null, json!(50.0), Value::Null],
+            ),
+            (
+                json!({"id": 3, "role": "member"}),
+                vec![Value::Null, Value::Null, json!(70.0)],
+            ),
+            (
+                json!({"id": 1, "role": "admin"}),
+                vec![json!(100.0), json!(50.0), json!(70.0)],
+            ),
+        ] {
+            let rows = db
+                .client
+                .set_auth(auth)
+                .model("users")
+                .find_many(q.clone())
+                .await
+                .unwrap();
+            assert_eq!(salaries(&rows), want);
+        }
+    }
+}

@@ -225,3 +225,61 @@ async fn reads_continue_while_a_transaction_pins_the_writer() {
     assert_eq!(count(&n), 3);
     db.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_database_serves_concurrent_readers_and_writers_consistently() {
+    let db = Client::builder()
+        .schema("")
+        .db_path(":memory:")
+        .readers(3)
+        .open()
+        .await
+        .unwrap();
+    db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, kind TEXT NOT NULL)")
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..10 {
+                let r = db
+                    .sql_read(
+                        "SELECT count(*) AS n FROM items WHERE kind = 'pair'",
+                        json!([]),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(count(&r) % 2, 0);
+            }
+        }));
+    }
+    for _ in 0..20 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..5 {
+                db.transaction(async |tx| {
+                    tx.sql("INSERT INTO items (kind) VALUES ('pair')", json!([]))
+                        .await?;
+                    tx.sql("INSERT INTO items (kind) VALUES ('pair')", json!([]))
+                        .await?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+                db.sql("INSERT INTO items (kind) VALUES ('single')", json!([]))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let all = db
+        .sql_read("SELECT count(*) AS n FROM items", json!([]))
+        .await
+        .unwrap();
+    assert_eq!(count(&all), 300);
+    db.close().await.unwrap();
+}

@@ -197,3 +197,33 @@ async fn with_lock_returns_the_value_and_releases_on_error() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgs);
     db.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_lock_keeps_the_lock_alive_past_its_ttl() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir).await;
+    let short = LockOptions {
+        ttl: Duration::from_millis(300),
+        ..LockOptions::default()
+    };
+    let contender = db.clone();
+    db.with_lock_opts("beat", short, || async move {
+        // Well past the first ttl, the lock is still ours.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let err = contender
+            .lock_with("beat", opts(Duration::from_millis(50)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    db.lock_with("beat", opts(Duration::from_secs(5)))
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+}

@@ -41,6 +41,19 @@ async fn builder_pragmas_apply_and_bad_ones_are_refused() {
         .unwrap();
     assert_eq!(db.pragma("synchronous").await.unwrap(), json!(2));
     db.close().await.unwrap();
+    // A database-level pragma is set once, by the writer; readers still open.
+    let db = Client::builder()
+        .schema("")
+        .db_path(path.to_str().unwrap())
+        .pragma("user_version", "7")
+        .pragma("cache_size", "-2000")
+        .open()
+        .await
+        .unwrap();
+    assert_eq!(db.pragma("user_version").await.unwrap(), json!(7));
+    let r = db.sql_read("PRAGMA cache_size", json!([])).await.unwrap();
+    assert_eq!(r[0]["cache_size"], json!(-2000));
+    db.close().await.unwrap();
     let err = Client::builder()
         .schema("")
         .db_path(path.to_str().unwrap())

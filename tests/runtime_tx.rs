@@ -226,6 +226,13 @@ async fn nested_transactions_are_savepoints() {
     .unwrap();
     assert_eq!(values(&db).await, vec![1, 4, 5, 6]);
 
+    // Closing from inside a transaction would wait for itself: refused.
+    let err = db
+        .transaction(async |tx| tx.client().close().await)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgs);
+
     // An outer rollback undoes released savepoints too.
     let _ = db
         .transaction(async |tx| -> litestone::Result<()> {

@@ -120,3 +120,25 @@ fn diagnostics_carry_a_caret_snippet() {
         "<schema>:3:6: unknown type `Foo`\n  x  Foo\n     ^^^"
     );
 }
+
+/// The full rendering (message + caret snippet) of a few golden files.
+#[test]
+fn rendered_diagnostics() {
+    for name in ["syntax_errors", "relation_errors", "suggestions"] {
+        let path = format!(
+            "{}/tests/schema/errors/{name}.lite",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let src = std::fs::read_to_string(&path).unwrap();
+        let err = litestone::schema::parse_named(&src, &format!("{name}.lite")).unwrap_err();
+        let litestone::Error::Schema { diagnostics, .. } = &err else {
+            panic!("not a schema error")
+        };
+        let mut out = format!("{err}\n\n");
+        for d in diagnostics {
+            out.push_str(&d.to_string());
+            out.push_str("\n\n");
+        }
+        insta::assert_snapshot!(name, out);
+    }
+}

@@ -172,3 +172,51 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     );
     check(&arrays);
 }
+
+#[test]
+fn long_member_chains_and_many_items_are_fine() {
+    let chain = format!(
+        "model m {{ id Integer @id  @@allow('read', {}x == 1) }}",
+        "a.".repeat(50_000)
+    );
+    check(&chain);
+    let ors = format!(
+        "model m {{ id Integer @id  @@allow('read', {}x == 1) }}",
+        "x == 1 || ".repeat(50_000)
+    );
+    check(&ors);
+    // Just under the limit still parses and validates without overflowing.
+    let long_ok = format!(
+        "model m {{ id Integer @id  @@allow('read', {}id == 1) }}",
+        "id == 1 && ".repeat(250)
+    );
+    schema::parse(&long_ok).unwrap();
+    let long_path = format!(
+        "model m {{ id Integer @id  j Json  @@allow('read', j{} == 1) }}",
+        ".a".repeat(500)
+    );
+    schema::parse(&long_path).unwrap();
+    let calls = format!(
+        "model m {{ id Integer @id  x Text @default({}1{}) }}",
+        "f(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    check(&calls);
+    let many: String = (0..2_000)
+        .map(|i| format!("model m{i} {{ id Integer @id  v{i} Text? @unique }}\n"))
+        .collect();
+    let s = schema::parse(&many).unwrap();
+    assert_eq!(s.models.len(), 2_000);
+}
+
+#[test]
+fn long_trait_chains_are_bounded() {
+    let mut src: String = (0..5_000)
+        .map(|i| format!("trait T{i} {{ f{i} Text  @@trait(T{}) }}\n", i + 1))
+        .collect();
+    src.push_str("trait T5000 { last Text }\nmodel m { id Integer @id  @@trait(T0) }\n");
+    let Err(Error::Schema { diagnostics, .. }) = schema::parse(&src) else {
+        panic!("expected an error")
+    };
+    assert!(diagnostics[0].message.contains("nested too deeply"));
+}

@@ -491,7 +491,10 @@ fn model_attributes() {
         model pairs {
           a Integer
           b Integer
+          c Integer
           @@id([a, b])
+          @@unique(fields: [b, c], name: "b_c")
+          @@index(fields: [c])
         }
     "#);
     let m = s.model("users").unwrap();
@@ -529,6 +532,9 @@ fn model_attributes() {
     assert_eq!(m.attributes.len(), 10);
     let p = s.model("pairs").unwrap();
     assert_eq!(p.primary_key, [FieldId(0), FieldId(1)]);
+    assert_eq!(p.uniques[0].fields, [FieldId(1), FieldId(2)]);
+    assert_eq!(p.uniques[0].name.as_deref(), Some("b_c"));
+    assert_eq!(p.indexes[0].fields, [FieldId(2)]);
 }
 
 #[test]
@@ -539,6 +545,12 @@ fn gate_levels_repeat_the_last_part() {
         ("4.4.4.6", [4, 4, 4, 6]),
         ("2.5", [2, 5, 5, 5]),
     ] {
+        let s = ok(&format!(
+            "model m {{ id Integer @id  @@gate({}) }}",
+            &src[..1]
+        ));
+        let g = s.model("m").unwrap().gate.unwrap();
+        assert_eq!(g.read, want[0]);
         let s = ok(&format!("model m {{ id Integer @id  @@gate(\"{src}\") }}"));
         let g = s.model("m").unwrap().gate.unwrap();
         assert_eq!([g.read, g.create, g.update, g.delete], want, "{src}");

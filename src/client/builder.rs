@@ -59,19 +59,25 @@ impl ClientBuilder {
         self
     }
 
-    /// Pushes the schema on open: creates missing tables, columns and indexes.
+    /// Pushes the schema on open ([`Client::push`]): creates and alters
+    /// tables, columns, indexes, triggers and FTS tables to match it; refuses
+    /// (with an error from `open`) to drop tables or columns holding data.
     pub fn auto_migrate(mut self, on: bool) -> Self {
         self.auto_migrate = on;
         self
     }
 
-    /// Applies `PRAGMA name = value` on every connection, after the defaults.
+    /// Applies `PRAGMA name = value` on every connection, after the defaults
+    /// (database-level pragmas such as `journal_mode`, `page_size` or
+    /// `user_version` on the writer only). Names and values are checked so
+    /// that they cannot carry a second statement.
     pub fn pragma(mut self, name: &str, value: &str) -> Self {
         self.pragmas.push((name.to_string(), value.to_string()));
         self
     }
 
-    /// Number of reader threads per database (default: available cores, at least 2).
+    /// Number of reader threads per database (default: available cores, at
+    /// least 2; `0` is taken as 1).
     pub fn readers(mut self, n: usize) -> Self {
         self.readers = Some(n);
         self
@@ -204,24 +210,7 @@ impl ClientBuilder {
             databases.insert(name, rt);
         }
         let schema = Arc::new(schema);
-        if self.auto_migrate {
-            for (name, rt) in &databases {
-                let db = if name == "main" {
-                    None
-                } else {
-                    Some(name.as_str())
-                };
-                let stmts = crate::ddl::create_statements(&schema, db);
-                rt.exclusive(move |c| {
-                    for s in &stmts {
-                        c.execute_batch(s)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-            }
-        }
-        Ok(Client {
+        let client = Client {
             inner: Arc::new(ClientInner {
                 schema,
                 databases,
@@ -236,6 +225,11 @@ impl ClientBuilder {
                     .unwrap_or(crate::runtime::DEFAULT_TX_TIMEOUT),
             }),
             ctx: Ctx::default(),
-        })
+        };
+        if self.auto_migrate {
+            // Dev push of every SQLite database: non-destructive, no renames.
+            client.push().await?;
+        }
+        Ok(client)
     }
 }

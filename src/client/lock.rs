@@ -314,10 +314,12 @@ impl Client {
     }
 
     /// Runs `f` while holding the lock `name` (default options), releasing it
-    /// afterwards whether `f` succeeds, fails or panics.
+    /// afterwards whether `f` succeeds, fails or panics. While `f` runs the
+    /// lock is extended every third of its ttl, so a long `f` keeps it.
     ///
     /// # Errors
-    /// As [`Client::lock_with`], or `f`'s error.
+    /// As [`Client::lock_with`], or `f`'s error; [`Error::Timeout`] if the
+    /// lock was lost while `f` ran (then `f` is cancelled).
     ///
     /// # Cancel safety
     /// Dropping the future releases the lock.
@@ -332,7 +334,7 @@ impl Client {
     /// [`Client::with_lock`] with options.
     ///
     /// # Errors
-    /// As [`Client::lock_with`], or `f`'s error.
+    /// As [`Client::with_lock`].
     ///
     /// # Cancel safety
     /// Dropping the future releases the lock.
@@ -341,8 +343,24 @@ impl Client {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let guard = self.lock_with(name, opts).await?;
-        let out = f().await;
+        let ttl = opts.ttl;
+        let mut guard = self.lock_with(name, opts).await?;
+        let work = f();
+        tokio::pin!(work);
+        let beat = (ttl / 3).max(Duration::from_millis(1));
+        let out = loop {
+            tokio::select! {
+                out = &mut work => break out,
+                () = tokio::time::sleep(beat) => {
+                    if let Err(e) = guard.extend(ttl).await {
+                        // Exclusion is gone: stop the work rather than let
+                        // it run unprotected.
+                        drop(guard);
+                        return Err(e);
+                    }
+                }
+            }
+        };
         let released = guard.release().await;
         let v = out?;
         released.map(|()| v)

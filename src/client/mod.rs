@@ -7,7 +7,9 @@
 mod builder;
 mod events;
 mod lock;
+pub(crate) mod migrate;
 mod model;
+mod stream;
 mod tx;
 mod utils;
 
@@ -20,6 +22,7 @@ pub use builder::ClientBuilder;
 pub use events::{QueryEvent, TapHandle};
 pub use lock::{LockGuard, LockOptions};
 pub use model::Model;
+pub use stream::RowStream;
 pub use tx::TxOptions;
 pub use utils::{
     BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, ColumnInfo, ForeignKeyInfo,
@@ -219,11 +222,19 @@ impl Client {
     /// in the background.
     ///
     /// # Errors
-    /// The first error of a database's final `optimize`/checkpoint.
+    /// The first error of a database's final `optimize`/checkpoint;
+    /// [`Error::InvalidArgs`] on a transaction's handle (closing waits for the
+    /// writer, which that transaction pins).
     ///
     /// # Cancel safety
     /// Cancelling stops waiting, not the shutdown; a later `close()` waits for it.
     pub async fn close(&self) -> Result<()> {
+        if self.ctx.tx.is_some() {
+            return Err(Error::invalid_args(
+                "close",
+                "a client cannot be closed from inside one of its transactions",
+            ));
+        }
         let mut first = Ok(());
         for rt in self.inner.databases.values() {
             let r = rt.close().await;

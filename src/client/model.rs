@@ -62,7 +62,7 @@ impl Model {
         &self.name
     }
 
-    fn prepare(&self, op: Op, args: &Value) -> Result<(Plan, String)> {
+    pub(super) fn prepare(&self, op: Op, args: &Value) -> Result<(Plan, String)> {
         let schema = &self.client.inner.schema;
         let model = schema
             .model(&self.name)
@@ -121,7 +121,7 @@ impl Model {
         }
     }
 
-    fn emit(&self, op: Op, db: &str, args: &Value, logs: Vec<StmtLog>) {
+    pub(super) fn emit(&self, op: Op, db: &str, args: &Value, logs: Vec<StmtLog>) {
         let actor_id = self
             .client
             .ctx

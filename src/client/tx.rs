@@ -9,6 +9,10 @@
 //! back and becomes [`Error::Timeout`], and dropping the returned future rolls
 //! back (the writer sees the transaction's queue disconnect).
 //!
+//! Inside the closure, use the `Tx` handle: a write through the outer
+//! `Client` handle queues behind the transaction that pins the writer and
+//! waits until it ends (at worst its timeout).
+//!
 //! Default timeout: 30 s from BEGIN (builder `transaction_timeout`, or
 //! [`TxOptions::timeout`]). It bounds how long one transaction can hold every
 //! other write back; waiting for the writer before BEGIN is not counted.

@@ -430,11 +430,7 @@ impl Client {
     /// timing it on the actor thread and reporting it to `on_query` listeners.
     async fn run_sql_routed(&self, sql: &str, params: Value, route: Route) -> Result<Value> {
         let text = sql.to_string();
-        let args = if self.inner.listeners.is_empty() {
-            None
-        } else {
-            Some(params.clone())
-        };
+        let args = self.observed().then(|| params.clone());
         let f = move |c: &Connection| {
             let started = std::time::Instant::now();
             let out = run_sql(c, &text, &params)?;
@@ -468,9 +464,7 @@ impl Client {
                 row_count,
                 args,
             };
-            for listener in &self.inner.listeners {
-                listener(&event);
-            }
+            self.emit(&event);
         }
         Ok(out)
     }

@@ -25,6 +25,8 @@
 //!   `@default(otherField)` and `autoincrement()` have no SQL default: the
 //!   query layer fills them on create (`autoincrement()` on an Integer id is
 //!   the rowid alias anyway).
+//! - Without a `@default`, `@updatedAt` columns default to `now()` (so a
+//!   row is stamped on create too) and required lists to `'[]'`.
 //! - CHECK constraints: `"col" IN ('a','b')` for enums, `"col" IN (0,1)` for
 //!   Booleans (NULL passes a CHECK, so optional columns need nothing more).
 //! - Foreign keys are table constraints with `ON DELETE` / `ON UPDATE`
@@ -113,7 +115,7 @@ pub fn create_statements(schema: &Schema, database: Option<&str>) -> Vec<String>
         .iter()
         .filter(|m| model_in_database(schema, m, database))
         .collect();
-    let order = dependency_order(schema, &models);
+    let order = dependency_order(&models);
     let mut out = Vec::new();
     for m in &order {
         out.push(create_table(schema, m));
@@ -134,7 +136,7 @@ pub fn create_statements(schema: &Schema, database: Option<&str>) -> Vec<String>
 }
 
 /// Models sorted so that each comes after the models it references.
-fn dependency_order<'a>(schema: &Schema, models: &[&'a Model]) -> Vec<&'a Model> {
+fn dependency_order<'a>(models: &[&'a Model]) -> Vec<&'a Model> {
     let ids: HashSet<ModelId> = models.iter().map(|m| m.id).collect();
     let mut done: HashSet<ModelId> = HashSet::new();
     let mut out = Vec::new();
@@ -161,7 +163,6 @@ fn dependency_order<'a>(schema: &Schema, models: &[&'a Model]) -> Vec<&'a Model>
             out.append(&mut remaining);
         }
     }
-    let _ = schema;
     out
 }
 
@@ -206,7 +207,7 @@ pub fn column_definition(schema: &Schema, model: &Model, field: &Field) -> Strin
             g.expr,
             if g.stored { "STORED" } else { "VIRTUAL" }
         ));
-    } else if let Some(d) = field.default.as_ref().and_then(|d| default_sql(field, d)) {
+    } else if let Some(d) = column_default(field) {
         def.push_str(" DEFAULT ");
         def.push_str(&d);
     }
@@ -228,6 +229,21 @@ pub fn column_definition(schema: &Schema, model: &Model, field: &Field) -> Strin
         }
     }
     def
+}
+
+/// The SQL `DEFAULT` of a stored column: its `@default` when SQLite can
+/// compute it; otherwise `now()` for `@updatedAt` fields and `'[]'` for
+/// required lists (an absent list is an empty one).
+pub fn column_default(field: &Field) -> Option<String> {
+    if field.generated.is_some() {
+        return None;
+    }
+    match &field.default {
+        Some(d) => default_sql(field, d),
+        None if field.updated_at => Some(format!("({NOW_SQL})")),
+        None if field.list && !field.optional => Some("'[]'".into()),
+        None => None,
+    }
 }
 
 /// The SQL default of a field, when it has one SQLite can compute.
@@ -527,18 +543,50 @@ pub fn fts_statements(schema: &Schema, model: &Model) -> Vec<String> {
         rowid("old"),
         values("old")
     );
-    let trigger = |suffix: &str, event: &str, body: &str| {
+    let trigger = |name: &str, event: &str, body: &str| {
         format!(
             "CREATE TRIGGER IF NOT EXISTS {} AFTER {event} ON {table} BEGIN\n  {body}\nEND",
-            quote_ident(&format!("{}_{suffix}", fts.table))
+            quote_ident(name)
         )
+    };
+    let Some((_, [ai, ad, au])) = fts_object_names(model) else {
+        return Vec::new();
     };
     vec![
         create,
-        trigger("ai", "INSERT", &insert_new),
-        trigger("ad", "DELETE", &delete_old),
-        trigger("au", "UPDATE", &format!("{delete_old}\n  {insert_new}")),
+        trigger(&ai, "INSERT", &insert_new),
+        trigger(&ad, "DELETE", &delete_old),
+        trigger(&au, "UPDATE", &format!("{delete_old}\n  {insert_new}")),
     ]
+}
+
+/// The names of the FTS5 objects of an `@@fts` model litestone owns: the
+/// virtual table and its insert / delete / update triggers (for migrations
+/// that drop or rebuild them). `None` without `@@fts` or on `@@external`.
+pub fn fts_object_names(model: &Model) -> Option<(String, [String; 3])> {
+    let fts = model.fts.as_ref()?;
+    if model.external {
+        return None;
+    }
+    let t = &fts.table;
+    Some((
+        t.clone(),
+        [format!("{t}_ai"), format!("{t}_ad"), format!("{t}_au")],
+    ))
+}
+
+/// Everything one model owns, in order: [`create_table`], then
+/// [`index_statements`], then [`fts_statements`] (empty when litestone does
+/// not own the table, see [`owns_table`]). Join tables are not included: see
+/// [`implicit_join_tables`].
+pub fn model_statements(schema: &Schema, model: &Model) -> Vec<String> {
+    if !owns_table(schema, model) {
+        return Vec::new();
+    }
+    let mut out = vec![create_table(schema, model)];
+    out.extend(index_statements(schema, model));
+    out.extend(fts_statements(schema, model));
+    out
 }
 
 /// The implicit many-to-many join tables `model` takes part in, with the

@@ -25,6 +25,8 @@ use crate::codec::{self, de::RowDeserializer};
 use crate::error::{Error, Result};
 use crate::sql::{Guard, IncludePlan, Plan, RowsPlan, Shape, Stmt};
 
+pub(crate) mod stream;
+
 /// One executed statement, recorded only when someone listens.
 #[derive(Debug, Clone)]
 pub(crate) struct StmtLog {
@@ -117,28 +119,8 @@ fn fetch(
     let mut st = bind(conn, &plan.stmt, extra)?;
     let mut rows = st.raw_query();
     let mut out = Vec::new();
-    let n = plan.cols.len();
     while let Some(row) = rows.next()? {
-        let mut obj = Map::with_capacity(n + plan.includes.len());
-        let mut counts: Option<Map<String, Value>> = None;
-        for (i, c) in plan.cols.iter().enumerate() {
-            let v = codec::decode(c.kind, row.get_ref(i)?);
-            if c.count.is_some() {
-                counts
-                    .get_or_insert_with(Map::new)
-                    .insert(c.key.to_string(), v);
-            } else {
-                obj.insert(c.key.to_string(), v);
-            }
-        }
-        if let Some(c) = counts {
-            obj.insert("_count".to_string(), Value::Object(c));
-        }
-        let mut hidden = Vec::with_capacity(plan.hidden);
-        for i in 0..plan.hidden {
-            hidden.push(codec::owned(row.get_ref(n + i)?));
-        }
-        out.push(Fetched { obj, hidden });
+        out.push(decode_row(plan, row)?);
     }
     drop(rows);
     log.record(t, &plan.stmt, extra, out.len() as u64);
@@ -146,6 +128,31 @@ fn fetch(
         attach(conn, inc, &mut out, log)?;
     }
     Ok(out)
+}
+
+/// Decodes one row of `plan` into its visible object and hidden keys.
+fn decode_row(plan: &RowsPlan, row: &rusqlite::Row<'_>) -> Result<Fetched> {
+    let n = plan.cols.len();
+    let mut obj = Map::with_capacity(n + plan.includes.len());
+    let mut counts: Option<Map<String, Value>> = None;
+    for (i, c) in plan.cols.iter().enumerate() {
+        let v = codec::decode(c.kind, row.get_ref(i)?);
+        if c.count.is_some() {
+            counts
+                .get_or_insert_with(Map::new)
+                .insert(c.key.to_string(), v);
+        } else {
+            obj.insert(c.key.to_string(), v);
+        }
+    }
+    if let Some(c) = counts {
+        obj.insert("_count".to_string(), Value::Object(c));
+    }
+    let mut hidden = Vec::with_capacity(plan.hidden);
+    for i in 0..plan.hidden {
+        hidden.push(codec::owned(row.get_ref(n + i)?));
+    }
+    Ok(Fetched { obj, hidden })
 }
 
 #[derive(Hash, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use rusqlite::types::Value as SqlValue;
 use crate::codec::Kind;
 
 /// A column reference inside a filter, relative to the current table alias.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum Col {
     /// A stored column.
     Column(String),
@@ -23,7 +23,7 @@ pub(crate) enum Col {
 }
 
 /// Comparison operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum CmpOp {
     /// `=`.
     Eq,
@@ -40,7 +40,7 @@ pub(crate) enum CmpOp {
 }
 
 /// Text matching operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum TextOp {
     /// `contains`.
     Contains,
@@ -51,7 +51,7 @@ pub(crate) enum TextOp {
 }
 
 /// Quantifiers of relation filters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Quant {
     /// At least one related row matches (`some`, `is`).
     Some,
@@ -62,7 +62,7 @@ pub(crate) enum Quant {
 }
 
 /// How a related table joins to the current one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum Link {
     /// `target.col = current.col` pairs.
     Direct {
@@ -204,7 +204,7 @@ impl Filter {
 }
 
 /// NULLS FIRST / LAST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Nulls {
     /// NULLS FIRST.
     First,
@@ -243,7 +243,7 @@ pub(crate) struct RelatedSort {
 }
 
 /// The selected value of a [`RelatedSort`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum SortValue {
     /// A column of the last hop.
     Column(String),
@@ -315,7 +315,7 @@ pub(crate) struct ReadQuery {
 }
 
 /// How an included level selects the rows of its parent keys.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub(crate) enum ParentLink {
     /// `child.column IN (parent keys)`; the column is the group key.
     Column(String),

@@ -25,6 +25,7 @@ pub mod gate;
 pub(crate) mod policy;
 pub mod raw;
 pub(crate) mod read;
+pub(crate) mod shape;
 pub(crate) mod validate;
 pub(crate) mod write;
 
@@ -53,29 +54,48 @@ pub(crate) struct Cx<'a> {
     pub(crate) cache: Option<&'a cache::QueryCache>,
 }
 
-/// The model operations of this layer.
+/// The model operations of this layer (one per `Model` method).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum Op {
+    /// `findMany`.
     FindMany,
+    /// `findFirst`.
     FindFirst,
+    /// `findFirstOrThrow`.
     FindFirstOrThrow,
+    /// `findUnique`.
     FindUnique,
+    /// `findUniqueOrThrow`.
     FindUniqueOrThrow,
+    /// `findManyAndCount`.
     FindManyAndCount,
+    /// `count`.
     Count,
+    /// `exists`.
     Exists,
+    /// `findManyCursor`.
     FindManyCursor,
+    /// `create`.
     Create,
+    /// `createMany`.
     CreateMany,
+    /// `update`.
     Update,
+    /// `updateMany`.
     UpdateMany,
+    /// `upsert`.
     Upsert,
+    /// `upsertMany`.
     UpsertMany,
+    /// `remove`.
     Remove,
+    /// `removeMany`.
     RemoveMany,
+    /// `delete`.
     Delete,
+    /// `deleteMany`.
     DeleteMany,
+    /// `restore`.
     Restore,
 }
 
@@ -159,7 +179,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 q.limit = Some(1);
             }
             Ok(Plan::Rows {
-                rows: sql::select::rows(&q, false),
+                rows: rows_plan(cx, &q, false),
                 shape,
             })
         }
@@ -202,7 +222,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             // Validate field names first so an unknown key reports as such.
             let q = read::build(cx, model, o, opts, "")?;
             Ok(Plan::Rows {
-                rows: sql::select::rows(&q, false),
+                rows: rows_plan(cx, &q, false),
                 shape: if op == Op::FindUnique {
                     Shape::First
                 } else {
@@ -225,7 +245,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             cq.limit = None;
             cq.offset = None;
             Ok(Plan::RowsAndCount {
-                rows: sql::select::rows(&q, false),
+                rows: rows_plan(cx, &q, false),
                 count: sql::select::count(&cq),
             })
         }
@@ -415,6 +435,29 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             ))
         }
     }
+}
+
+/// The rows plan of a read, reusing the statement texts of its shape when
+/// this client compiled the same shape before.
+fn rows_plan(cx: &Cx<'_>, q: &ReadQuery, explicit_nulls: bool) -> sql::RowsPlan {
+    let Some(cache) = cx.cache else {
+        return sql::select::rows(q, explicit_nulls);
+    };
+    let key = shape::read_key(q, explicit_nulls);
+    if let Some(texts) = cache.texts(key) {
+        let plan = sql::select::rows_cached(q, explicit_nulls, &texts);
+        debug_assert_eq!(
+            plan,
+            sql::select::rows(q, explicit_nulls),
+            "the shape key missed an input of the SQL text"
+        );
+        return plan;
+    }
+    let plan = sql::select::rows(q, explicit_nulls);
+    let mut texts = Vec::new();
+    sql::select::texts(&plan, &mut texts);
+    cache.remember(key, texts.into());
+    plan
 }
 
 fn soft_set(model: &Model, remove: bool) -> Vec<(String, SetExpr)> {
@@ -677,7 +720,7 @@ fn compile_cursor(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
     }
     q.limit = Some(limit + 1);
     Ok(Plan::Cursor {
-        rows: sql::select::rows(&q, true),
+        rows: rows_plan(cx, &q, true),
         limit: limit as usize,
         order: order_idx,
         spec,
@@ -857,4 +900,63 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         stmts.push(shapes.insert(&model.table, &row, &conflict));
     }
     Ok(policy::wrap(Plan::Exec(stmts), guards))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn plan_sql(plan: &Plan) -> Arc<str> {
+        plan.statements()[0].sql.clone()
+    }
+
+    #[test]
+    fn same_shape_reuses_text_and_different_shape_does_not() {
+        let schema = crate::schema::parse(
+            "model users { id Integer @id  email Text @unique  age Integer?  posts posts[] }\n\
+             model posts { id Integer @id  author users @relation(fields: [authorId], references: [id])  authorId Integer  views Integer }",
+        )
+        .expect("schema");
+        let cache = cache::QueryCache::default();
+        let cx = Cx {
+            schema: &schema,
+            auth: None,
+            system: false,
+            cache: Some(&cache),
+        };
+        let users = schema.model("users").expect("users");
+        let args = |age: i64, limit: i64| json!({"where": {"age": {"gt": age}}, "include": {"posts": {"where": {"views": {"lt": age}}}}, "limit": limit});
+        let a = compile(&cx, users, Op::FindMany, &args(1, 5)).expect("a");
+        let b = compile(&cx, users, Op::FindMany, &args(2, 9)).expect("b");
+        // same text objects (cache hit), different parameters
+        assert!(Arc::ptr_eq(&plan_sql(&a), &plan_sql(&b)));
+        assert!(Arc::ptr_eq(&a.statements()[1].sql, &b.statements()[1].sql));
+        assert_ne!(a.statements()[0].params, b.statements()[0].params);
+        assert_eq!(b.statements()[0].params.len(), 2);
+        // a null changes the text, so it is another shape
+        let c = compile(&cx, users, Op::FindMany, &json!({"where": {"age": null}})).expect("c");
+        let d = compile(&cx, users, Op::FindMany, &json!({"where": {"age": 3}})).expect("d");
+        assert_ne!(plan_sql(&c), plan_sql(&d));
+        // in-lists of another length are another shape
+        let e = compile(
+            &cx,
+            users,
+            Op::FindMany,
+            &json!({"where": {"id": {"in": [1, 2]}}}),
+        )
+        .expect("e");
+        let f = compile(
+            &cx,
+            users,
+            Op::FindMany,
+            &json!({"where": {"id": {"in": [1, 2, 3]}}}),
+        )
+        .expect("f");
+        assert_ne!(plan_sql(&e), plan_sql(&f));
+        // find_first forces LIMIT 1 but binds it: same text as a limited find_many
+        let g = compile(&cx, users, Op::FindFirst, &json!({"where": {"age": 4}})).expect("g");
+        assert!(g.statements()[0].sql.contains("LIMIT ?"));
+    }
 }

@@ -320,24 +320,8 @@ impl<T> Chan<T> {
         &self,
         make: impl FnOnce(oneshot::Sender<Result<R>>) -> T,
     ) -> Result<R> {
-        let (reply, mut answer) = oneshot::channel();
+        let (reply, answer) = oneshot::channel();
         self.send(make(reply)).await?;
-        // Stay on the worker briefly: a fast command answers within a few
-        // µs, and catching it here avoids parking and re-waking the worker.
-        let start = Instant::now();
-        loop {
-            match answer.try_recv() {
-                Ok(r) => return r,
-                Err(oneshot::error::TryRecvError::Closed) => {
-                    return Err(self.shared.closed_error());
-                }
-                Err(oneshot::error::TryRecvError::Empty) => {}
-            }
-            if start.elapsed() >= CALLER_SPIN {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
         match answer.await {
             Ok(r) => r,
             Err(_) => Err(self.shared.closed_error()),
@@ -350,10 +334,6 @@ impl<T> Chan<T> {
 /// next command within a few microseconds; catching it without a
 /// park/unpark round trip (tens of µs) is most of the point-read latency.
 const SPIN: Duration = Duration::from_micros(40);
-
-/// How long a caller re-polls its reply (yielding to other tasks in between)
-/// before it parks on it.
-const CALLER_SPIN: Duration = Duration::from_micros(20);
 
 /// Receives the next message: spins briefly, then parks until a message,
 /// disconnection or `deadline`.

@@ -19,6 +19,28 @@
 //! transaction is rolled back), (4) bounded channels, and (5) a short spin
 //! before parking, which keeps an awaited point read at a few µs of overhead.
 //!
+//! # Using it from the client and query layers
+//!
+//! Go through `Client::run_read` / `Client::run_write`, never a runtime
+//! directly: they route to the pinned writer when the handle is inside a
+//! transaction on that database. The closure runs on an actor thread; compile
+//! SQL on the caller's task, then run the plan and decode rows inside the
+//! closure, so one message carries the whole result.
+//!
+//! - Read closures get a reader connection in autocommit mode. A plan of
+//!   several statements that must see one snapshot issues `BEGIN` first and
+//!   `COMMIT` last when `conn.is_autocommit()` (inside a transaction the
+//!   connection is already in one); a transaction left open is rolled back.
+//! - Write closures run inside a SAVEPOINT of a group commit: do not issue
+//!   `BEGIN`/`COMMIT`; return `Err` to undo everything the closure did. The
+//!   reply arrives after the group's COMMIT.
+//! - Inside a transaction each command also runs in its own savepoint, so a
+//!   failing command leaves no partial effect.
+//! - `exclusive` is for DDL, `VACUUM`, `ATTACH` and pragmas that cannot run
+//!   inside a transaction.
+//! - Prepared statements: use `conn.prepare_cached` (128 per connection by
+//!   default, builder `statement_cache`).
+//!
 //! Modules: [`open`] (pragmas, `:memory:`), [`command`] (commands, jobs,
 //! queues), [`writer`] (group commit, pinned transactions), [`reader`] (the
 //! pool), [`lock`] (application lock rows).
@@ -156,10 +178,16 @@ impl Runtime {
         threads.push(spawn("litestone-writer".into(), move || {
             writer::run(writer_conn, wq)
         })?);
+        let turn = Arc::new(Mutex::new(()));
         for (i, conn) in reader_conns.into_iter().enumerate() {
-            let (q, l, s) = (readers.shared.clone(), live.clone(), setup.clone());
+            let (q, l, s, t) = (
+                readers.shared.clone(),
+                live.clone(),
+                setup.clone(),
+                turn.clone(),
+            );
             threads.push(spawn(format!("litestone-reader-{i}"), move || {
-                reader::run(conn, q, l, s)
+                reader::run(conn, q, l, s, t)
             })?);
         }
         Ok(Runtime {

@@ -7,7 +7,9 @@
 //! `synchronous=NORMAL`, `foreign_keys=ON`, `cache_size=-16000` (16 MiB per
 //! connection), `temp_store=MEMORY`, `mmap_size=268435456` (256 MiB),
 //! `wal_autocheckpoint=1000` on the writer. Builder pragmas run after the
-//! defaults, so they override them. Readers end with `query_only=ON`.
+//! defaults, so they override them; database-level ones (`journal_mode`,
+//! `page_size`, `auto_vacuum`, `user_version`, ...) run on the writer only.
+//! Readers end with `query_only=ON`.
 //!
 //! `:memory:` decision: each runtime gets a private, named in-memory database
 //! on SQLite's `memdb` VFS (`file:/litestone-mem-<uuid>?vfs=memdb`). Every
@@ -96,8 +98,25 @@ fn common(conn: &Connection, cfg: &RuntimeConfig) -> Result<()> {
     Ok(())
 }
 
-fn user_pragmas(conn: &Connection, cfg: &RuntimeConfig) -> Result<()> {
+/// Pragmas that change the database file rather than the connection: set
+/// once, on the writer; a reader has nothing to do with them (and a
+/// `query_only` reader could not).
+const DATABASE_LEVEL: &[&str] = &[
+    "application_id",
+    "auto_vacuum",
+    "journal_mode",
+    "page_size",
+    "query_only",
+    "user_version",
+    "wal_autocheckpoint",
+];
+
+fn user_pragmas(conn: &Connection, cfg: &RuntimeConfig, reader: bool) -> Result<()> {
     for (name, value) in &cfg.pragmas {
+        let bare = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+        if reader && DATABASE_LEVEL.contains(&bare.as_str()) {
+            continue;
+        }
         set_pragma(conn, name, value)?;
     }
     Ok(())
@@ -116,7 +135,7 @@ pub(crate) fn writer(target: &Target, cfg: &RuntimeConfig) -> Result<Connection>
     set_pragma(&conn, "synchronous", "NORMAL")?;
     set_pragma(&conn, "wal_autocheckpoint", "1000")?;
     common(&conn, cfg)?;
-    user_pragmas(&conn, cfg)?;
+    user_pragmas(&conn, cfg, false)?;
     Ok(conn)
 }
 
@@ -124,7 +143,7 @@ pub(crate) fn writer(target: &Target, cfg: &RuntimeConfig) -> Result<Connection>
 pub(crate) fn reader(target: &Target, cfg: &RuntimeConfig) -> Result<Connection> {
     let conn = Connection::open(&target.uri).map_err(|e| open_error(target, e))?;
     common(&conn, cfg)?;
-    user_pragmas(&conn, cfg)?;
+    user_pragmas(&conn, cfg, true)?;
     set_pragma(&conn, "query_only", "ON")?;
     Ok(conn)
 }

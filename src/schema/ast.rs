@@ -4,7 +4,9 @@
 //! are strings, attributes are name + arguments). Validation
 //! (`schema::validate`) turns a set of these trees into the resolved
 //! [`Schema`](super::Schema). Tooling (formatters, editors, linters) can use
-//! it directly through [`parse_ast`](super::parse_ast).
+//! it directly through [`parse_ast`](super::parse_ast); `Display` prints a
+//! tree back as canonical source (a formatter: parsing the output gives the
+//! same tree, `///` docs kept, `//` comments dropped).
 
 use super::span::Span;
 
@@ -314,4 +316,265 @@ pub struct ImportDecl {
     pub path: Ident,
     /// The whole statement.
     pub span: Span,
+}
+
+// ----- printing --------------------------------------------------------------
+//
+// `Display` prints the canonical source of a tree (two-space indentation, one
+// member per line, `///` docs kept, `//` comments dropped). Parsing the
+// printed text gives back the same tree (spans aside), which the tests check.
+
+use std::fmt;
+
+fn write_doc(f: &mut fmt::Formatter<'_>, doc: &Option<String>, indent: &str) -> fmt::Result {
+    if let Some(doc) = doc {
+        for line in doc.split('\n') {
+            if line.is_empty() {
+                writeln!(f, "{indent}///")?;
+            } else {
+                writeln!(f, "{indent}/// {line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for SchemaAst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{item}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Item::Model(d) => write_block(f, "model", d),
+            Item::Trait(d) => write_block(f, "trait", d),
+            Item::Type(d) => write_block(f, "type", d),
+            Item::Enum(e) => {
+                write_doc(f, &e.doc, "")?;
+                writeln!(f, "enum {} {{", e.name.name)?;
+                for v in &e.values {
+                    write_doc(f, &v.doc, "  ")?;
+                    write!(f, "  {}", v.name.name)?;
+                    for a in &v.attributes {
+                        write!(f, " {a}")?;
+                    }
+                    writeln!(f)?;
+                }
+                writeln!(f, "}}")
+            }
+            Item::Function(func) => {
+                write_doc(f, &func.doc, "")?;
+                write!(f, "function {}(", func.name.name)?;
+                for (i, (p, ty)) in func.params.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{}: {ty}", p.name)?;
+                }
+                write!(f, ")")?;
+                if let Some(r) = &func.returns {
+                    write!(f, ": {r}")?;
+                }
+                writeln!(f, " {{")?;
+                for a in &func.attributes {
+                    writeln!(f, "  {a}")?;
+                }
+                writeln!(f, "}}")
+            }
+            Item::Database(d) => {
+                write_doc(f, &d.doc, "")?;
+                writeln!(f, "database {} {{", d.name.name)?;
+                for s in &d.settings {
+                    writeln!(f, "  {} {}", s.key.name, s.value)?;
+                }
+                writeln!(f, "}}")
+            }
+            Item::Import(i) => {
+                write!(f, "import ")?;
+                write_str(f, &i.path.name)?;
+                writeln!(f)
+            }
+        }
+    }
+}
+
+fn write_block(f: &mut fmt::Formatter<'_>, keyword: &str, d: &ModelDecl) -> fmt::Result {
+    write_doc(f, &d.doc, "")?;
+    writeln!(f, "{keyword} {} {{", d.name.name)?;
+    for m in &d.members {
+        match m {
+            Member::Field(field) => {
+                write_doc(f, &field.doc, "  ")?;
+                write!(f, "  {} {}", field.name.name, field.ty)?;
+                for a in &field.attributes {
+                    write!(f, " {a}")?;
+                }
+                writeln!(f)?;
+            }
+            Member::Attribute(a) => writeln!(f, "  {a}")?,
+        }
+    }
+    writeln!(f, "}}")
+}
+
+impl fmt::Display for TypeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}{}{}",
+            self.name.name,
+            if self.list { "[]" } else { "" },
+            if self.optional { "?" } else { "" }
+        )
+    }
+}
+
+impl fmt::Display for AttributeAst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}{}",
+            if self.block { "@@" } else { "@" },
+            self.name.name
+        )?;
+        if let Some(args) = &self.args {
+            write!(f, "(")?;
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                if let Some(n) = &a.name {
+                    write!(f, "{}: ", n.name)?;
+                }
+                write!(f, "{}", a.value)?;
+            }
+            write!(f, ")")?;
+        }
+        Ok(())
+    }
+}
+
+fn write_str(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    write!(f, "\"")?;
+    for c in s.chars() {
+        match c {
+            '"' => write!(f, "\\\"")?,
+            '\\' => write!(f, "\\\\")?,
+            '\n' => write!(f, "\\n")?,
+            '\r' => write!(f, "\\r")?,
+            '\t' => write!(f, "\\t")?,
+            '\0' => write!(f, "\\0")?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    write!(f, "\"")
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "||",
+            BinOp::And => "&&",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+        }
+    }
+
+    /// Binding strength: `||` < `&&` < comparisons.
+    fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            _ => 3,
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ExprKind::Str(s) => write_str(f, s),
+            ExprKind::Number(n) => {
+                if n.is_finite() {
+                    write!(f, "{n}")
+                } else if *n > 0.0 {
+                    write!(f, "1e999")
+                } else {
+                    write!(f, "-1e999")
+                }
+            }
+            ExprKind::Duration(d) => write!(f, "{d}"),
+            ExprKind::Bool(b) => write!(f, "{b}"),
+            ExprKind::Null => write!(f, "null"),
+            ExprKind::Ident(s) => write!(f, "{s}"),
+            ExprKind::Member(base, m) => {
+                if matches!(base.kind, ExprKind::Binary(..) | ExprKind::Not(_)) {
+                    write!(f, "({base}).{}", m.name)
+                } else {
+                    write!(f, "{base}.{}", m.name)
+                }
+            }
+            ExprKind::Call(name, args) => {
+                write!(f, "{}(", name.name)?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                write!(f, ")")
+            }
+            ExprKind::Array(items) => {
+                write!(f, "[")?;
+                for (i, a) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                write!(f, "]")
+            }
+            ExprKind::Not(inner) => match inner.kind {
+                ExprKind::Binary(..) => write!(f, "!({inner})"),
+                _ => write!(f, "!{inner}"),
+            },
+            ExprKind::Binary(op, l, r) => {
+                let p = op.precedence();
+                // Left-associative: the left side may share the precedence
+                // (except comparisons, which do not chain); the right may not.
+                let paren_left = match &l.kind {
+                    ExprKind::Binary(lo, ..) => {
+                        lo.precedence() < p || (p == 3 && lo.precedence() == 3)
+                    }
+                    _ => false,
+                };
+                let paren_right =
+                    matches!(&r.kind, ExprKind::Binary(ro, ..) if ro.precedence() <= p);
+                if paren_left {
+                    write!(f, "({l})")?;
+                } else {
+                    write!(f, "{l}")?;
+                }
+                write!(f, " {} ", op.symbol())?;
+                if paren_right {
+                    write!(f, "({r})")
+                } else {
+                    write!(f, "{r}")
+                }
+            }
+        }
+    }
 }

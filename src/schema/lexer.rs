@@ -187,9 +187,11 @@ impl Cursor<'_> {
 /// Tokenizes `src` (file index `file` for the spans). The last token is
 /// always [`TokenKind::Eof`].
 pub fn tokenize(src: &str, file: u32) -> (Vec<Token>, Vec<LexError>) {
+    // A UTF-8 byte order mark is not part of the text.
+    let bom = if src.starts_with('\u{feff}') { 3 } else { 0 };
     let mut cur = Cursor {
         src,
-        pos: 0,
+        pos: bom,
         line: 1,
         column: 1,
         file,

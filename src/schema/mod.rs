@@ -3,12 +3,46 @@
 //!
 //! Knows nothing of SQL execution: it turns text into data, or into a list of
 //! spanned diagnostics (every problem of a run in one
-//! [`Error::Schema`](crate::Error::Schema)).
+//! [`crate::Error::Schema`]).
 //!
 //! Pipeline: [`lexer`] → `parser` → [`ast`] (one per file; imports are read
 //! depth-first, each path relative to the importing file, every file at most
 //! once so cycles and repeats are harmless) → `validate` (ordered passes) →
 //! [`model`].
+//!
+//! # Language decisions
+//!
+//! The Litestone README is the reference; where it is silent:
+//! - Newlines carry no meaning: fields and attributes may share a line
+//!   (`model users { id Integer @id  email Text }`); database settings may be
+//!   separated by `;` or newlines. `//` and `/* */` are comments; `///` lines
+//!   document the next model, field, enum or enum value.
+//! - `trait T { ... }` blocks hold fields and `@@` attributes and are spliced
+//!   where `@@trait(T)` stands (traits may include traits; cycles are errors).
+//!   `type T { ... }` declares a typed JSON shape usable as a field type
+//!   (stored as TEXT JSON); its keys take validators only.
+//! - Relations: `@relation(fields: [...], references: [...])` marks the side
+//!   holding the foreign key (belongsTo); the other side (`posts posts[]`,
+//!   `profile profiles?`) is paired by target model and relation name.
+//!   Many-to-many: two list fields without keys get an implicit join table
+//!   `_<A>To<B>` (or `_<name>`) with columns `A`/`B`; an explicit join model
+//!   is named with `@relation(through: joinModel)` on both list fields.
+//! - `@from(x, ...)`: `x` is a relation field, or a model whose belongsTo
+//!   points here. `check(x, cond)` in policies likewise takes a relation
+//!   field or a related model's name.
+//! - `@@db(name)` must name a `database` block, or `main` (always valid);
+//!   without blocks only `main` exists. `@log`/`@@log` name a `driver logger`
+//!   database when blocks exist; without blocks any name is accepted.
+//! - Models need a primary key unless `@@external` or routed to a `jsonl` /
+//!   `logger` database. `@@fts` needs a single `Integer @id` (the FTS index
+//!   follows the rowid).
+//! - With an `@@auth` model (at most one), `auth().field` paths must name
+//!   its fields; without one the auth object is free-form.
+//! - `parse` resolves `import` paths against the current directory;
+//!   [`parse_file`] against each importing file.
+//!
+//! See the `validate` passes (`fields`, `models`, `relations`) for the
+//! complete list of checks.
 //!
 //! # Example
 //! ```
@@ -74,7 +108,7 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema> {
             file: path.display().to_string(),
             line: 0,
             column: 0,
-            message: format!("cannot read schema file: {e}"),
+            message: format!("cannot read schema file: {}", io_reason(&e)),
             snippet: String::new(),
         }])
     })?;
@@ -151,7 +185,11 @@ impl Loader {
                 Err(e) => {
                     self.diags.push(Diag::new(
                         imp.path.span,
-                        format!("cannot read imported file `{}`: {e}", imp.path.name),
+                        format!(
+                            "cannot read imported file `{}`: {}",
+                            imp.path.name,
+                            io_reason(&e)
+                        ),
                     ));
                     continue;
                 }
@@ -169,7 +207,11 @@ impl Loader {
                 }
                 Err(e) => self.diags.push(Diag::new(
                     imp.path.span,
-                    format!("cannot read imported file `{}`: {e}", imp.path.name),
+                    format!(
+                        "cannot read imported file `{}`: {}",
+                        imp.path.name,
+                        io_reason(&e)
+                    ),
                 )),
             }
         }
@@ -191,5 +233,14 @@ impl Loader {
         } else {
             Err(Error::schema(sources.render_all(diags)))
         }
+    }
+}
+
+/// A platform-independent reason for the common I/O failures.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "file not found".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
     }
 }

@@ -120,6 +120,11 @@ impl Schema {
         self.databases.iter().find(|d| d.name == name)
     }
 
+    /// The `@@auth` model (at most one; validation refuses more).
+    pub fn auth_model(&self) -> Option<&Model> {
+        self.models.iter().find(|m| m.is_auth)
+    }
+
     /// The schema function called `name`.
     pub fn function(&self, name: &str) -> Option<&Function> {
         self.functions.iter().find(|f| f.name == name)
@@ -430,11 +435,15 @@ pub enum RelationKind {
 /// The join table of a many-to-many relation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JoinTable {
-    /// Table name (implicit: `_<a>To<b>` in name order; explicit: the join model's table).
+    /// Table name (implicit: `_<a>To<b>` with the two model names in byte
+    /// order, or `_<name>` for a relation named with `@relation("name")`;
+    /// explicit: the join model's table).
     pub table: String,
     /// The explicit join model, when there is one.
     pub model: Option<ModelId>,
-    /// Column in the join table pointing at this model.
+    /// Column in the join table pointing at this model (implicit tables:
+    /// `A` or `B`; `A` references the model whose name sorts first, or for a
+    /// self-relation the field whose name sorts first).
     pub source_column: String,
     /// Field of this model that `source_column` references (its primary key).
     pub source_ref: FieldId,
@@ -647,7 +656,8 @@ pub struct SoftDelete {
 pub struct Fts {
     /// Indexed fields.
     pub fields: Vec<FieldId>,
-    /// Name of the FTS5 virtual table (`<table>_fts`).
+    /// Name of the FTS5 virtual table (`<table>_fts`; on an `@@external`
+    /// model, the model's own table, which is then an FTS5 table itself).
     pub table: String,
 }
 

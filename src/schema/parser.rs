@@ -49,6 +49,7 @@ pub(crate) fn parse_tokens(tokens: &[Token]) -> (SchemaAst, Vec<Diag>) {
         pos: 0,
         diags: Vec::new(),
         depth: 0,
+        expr_start: 0,
     };
     let ast = p.file();
     (ast, p.diags)
@@ -60,9 +61,17 @@ struct Parser<'a> {
     diags: Vec<Diag>,
     /// Expression nesting, bounded so hostile input cannot overflow the stack.
     depth: u32,
+    /// First token of the outermost expression being parsed.
+    expr_start: usize,
 }
 
 const MAX_DEPTH: u32 = 64;
+
+/// Tokens allowed in one attribute argument or setting value. Operator and
+/// member chains nest the tree without nesting the parser, so this bounds
+/// the depth of every expression tree (and of the recursive passes over it)
+/// on hostile input; real schemas stay far below it.
+const MAX_EXPR_TOKENS: usize = 1024;
 
 fn join(a: Span, b: Span) -> Span {
     Span {
@@ -670,7 +679,21 @@ impl<'a> Parser<'a> {
 
     // ----- expressions ---------------------------------------------------
 
+    /// Errors once the current outermost expression exceeds
+    /// [`MAX_EXPR_TOKENS`].
+    fn check_length(&mut self) -> PResult<()> {
+        if self.pos.saturating_sub(self.expr_start) > MAX_EXPR_TOKENS {
+            let span = self.tok().span;
+            return Err(self.error(span, "expression is too long"));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> PResult<Expr> {
+        if self.depth == 0 {
+            self.expr_start = self.pos;
+        }
+        self.check_length()?;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
@@ -685,6 +708,7 @@ impl<'a> Parser<'a> {
     fn or_expr(&mut self) -> PResult<Expr> {
         let mut left = self.and_expr()?;
         while matches!(self.peek(), TokenKind::OrOr) {
+            self.check_length()?;
             self.bump();
             let right = self.and_expr()?;
             left = binary(BinOp::Or, left, right);
@@ -695,6 +719,7 @@ impl<'a> Parser<'a> {
     fn and_expr(&mut self) -> PResult<Expr> {
         let mut left = self.cmp_expr()?;
         while matches!(self.peek(), TokenKind::AndAnd) {
+            self.check_length()?;
             self.bump();
             let right = self.cmp_expr()?;
             left = binary(BinOp::And, left, right);
@@ -760,6 +785,7 @@ impl<'a> Parser<'a> {
     fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
         while matches!(self.peek(), TokenKind::Dot) {
+            self.check_length()?;
             self.bump();
             let m = self.ident("a name after `.`")?;
             e = Expr {

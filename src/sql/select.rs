@@ -58,7 +58,35 @@ fn limit_offset(w: &mut SqlWriter, limit: Option<i64>, offset: Option<i64>) {
 /// Compiles a read into its rows plan. `explicit_nulls` writes NULLS
 /// FIRST/LAST on every ORDER BY term (cursor pages rely on it).
 pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
-    let mut w = SqlWriter::default();
+    rows_with(q, explicit_nulls, &mut None)
+}
+
+/// [`rows`] for a shape whose statement texts are known (pre-order, as
+/// [`super::Plan::statements`] lists them): the same walk, collecting
+/// parameters only.
+pub(crate) fn rows_cached(q: &ReadQuery, explicit_nulls: bool, texts: &[Arc<str>]) -> RowsPlan {
+    rows_with(q, explicit_nulls, &mut Some(texts.iter()))
+}
+
+/// The statement texts of a rows plan, in pre-order.
+pub(crate) fn texts(plan: &RowsPlan, out: &mut Vec<Arc<str>>) {
+    out.push(plan.stmt.sql.clone());
+    for i in &plan.includes {
+        texts(&i.child, out);
+    }
+}
+
+fn rows_with(
+    q: &ReadQuery,
+    explicit_nulls: bool,
+    texts: &mut Option<std::slice::Iter<'_, Arc<str>>>,
+) -> RowsPlan {
+    let cached = texts.as_mut().and_then(|t| t.next().cloned());
+    let mut w = if cached.is_some() {
+        SqlWriter::params_only()
+    } else {
+        SqlWriter::default()
+    };
     let child = q.parent_link.is_some();
     let windowed = child && (q.limit.is_some() || q.offset.is_some());
     // The output expressions: visible columns, then the group key (children),
@@ -179,12 +207,12 @@ pub(crate) fn rows(q: &ReadQuery, explicit_nulls: bool) -> RowsPlan {
             key: inc.key.clone(),
             to_many: inc.to_many,
             parent_key: inc.parent_key + shift,
-            child: rows(&inc.child, false),
+            child: rows_with(&inc.child, false, texts),
         })
         .collect();
     RowsPlan {
         stmt: Stmt {
-            sql: Arc::from(w.sql),
+            sql: cached.unwrap_or_else(|| Arc::from(w.sql)),
             params: w.params,
         },
         cols: q.cols.clone(),

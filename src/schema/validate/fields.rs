@@ -113,6 +113,29 @@ pub(super) fn build_model<'a>(
     }
     model.reindex();
 
+    // Fields that are not columns must be known as such before any attribute
+    // names a column (`@@index`, `@sequence(scope:)`, function arguments…),
+    // whatever the declaration order. `@from` is provisional until the
+    // relation pass resolves it.
+    for (i, f) in field_decls.iter().enumerate() {
+        for a in &f.attributes {
+            match a.name.name.as_str() {
+                "computed" => model.fields[i].computed = true,
+                "from" => {
+                    model.fields[i].from = Some(Derived {
+                        relation: FieldId(i as u32),
+                        agg: DerivedAgg::Count,
+                        filter: None,
+                        target: id,
+                        inverse: None,
+                        via_model: true,
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+
     for (i, f) in field_decls.iter().enumerate() {
         field_attributes(cx, &mut model, FieldId(i as u32), f, &mut pending);
     }
@@ -165,6 +188,13 @@ fn splice<'a>(
                 // Spliced already (through another trait): once is enough.
                 continue;
             }
+            if stack.len() >= 32 {
+                cx.error(
+                    arg.value.span,
+                    "traits are nested too deeply (32 levels at most)",
+                );
+                continue;
+            }
             names.push(name.to_string());
             stack.push(name.to_string());
             splice(cx, t, out, names, stack);
@@ -198,6 +228,20 @@ fn field_type(cx: &mut Ctx<'_>, f: &ast::FieldDecl) -> FieldType {
         format!(" (`{n}` is a trait: splice it with `@@trait({n})`)")
     } else {
         String::new()
+    };
+    let hint = if hint.is_empty() {
+        let names: Vec<String> = [
+            "Integer", "Real", "Text", "Boolean", "DateTime", "Json", "Blob", "File",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(cx.schema.enums.iter().map(|e| e.name.clone()))
+        .chain(cx.schema.types.iter().map(|t| t.name.clone()))
+        .chain(cx.model_ids.keys().cloned())
+        .collect();
+        super::did_you_mean(n, "", names.iter().map(String::as_str))
+    } else {
+        hint
     };
     cx.error(f.ty.name.span, format!("unknown type `{n}`{hint}"));
     FieldType::Scalar(ScalarType::Json)
@@ -381,7 +425,17 @@ fn field_attributes<'a>(
                     Some(s) => match s.value.as_ident() {
                         Some(n) => match model.field_index.get(n) {
                             Some(id) if model.fields[id.0 as usize].is_column() => Some(*id),
-                            _ => {
+                            Some(_) => {
+                                cx.error(
+                                    s.value.span,
+                                    format!(
+                                        "`@sequence` scope `{n}` is not a stored column of model `{}`",
+                                        model.name
+                                    ),
+                                );
+                                None
+                            }
+                            None => {
                                 cx.error(
                                     s.value.span,
                                     format!(
@@ -456,6 +510,13 @@ fn field_attributes<'a>(
             }
             "allow" => {
                 if let Some(p) = policy(cx, a, PolicyEffect::Allow, true) {
+                    if p.ops.iter().any(|o| matches!(o, PolicyOp::Delete)) {
+                        cx.error(
+                            a.span,
+                            "field policies cover 'read', 'create', 'update', 'write' or 'all' (not 'delete')",
+                        );
+                        continue;
+                    }
                     if let Some(arg) = a.args().get(1) {
                         pending.policy_exprs.push(&arg.value);
                     }
@@ -494,13 +555,16 @@ fn field_attributes<'a>(
             }
             "from" => pending.froms.push((fid, a)),
             "trim" | "lower" | "upper" | "slug" => {
-                args.check_shape(&[], 0, &mut cx.diags);
-                if a.args.is_some() && !a.args().is_empty() && name == "slug" {
-                    // check_shape reported; hint at the schema function.
+                if !a.args().is_empty() {
+                    // Transforms take no arguments: with arguments this can
+                    // only be a call of a schema function, and there is none.
                     cx.error(
                         a.name.span,
-                        "`@slug(...)` with arguments needs a schema function `slug` (see `function`)",
+                        format!(
+                            "`@{name}` takes no arguments; `@{name}(...)` needs a schema function `{name}` (declare it with `function {name}(...)`)"
+                        ),
                     );
+                    continue;
                 }
                 model.fields[idx].transforms.push(match name {
                     "trim" => Transform::Trim,
@@ -513,15 +577,25 @@ fn field_attributes<'a>(
                 Some(Ok(v)) => model.fields[idx].validators.push(v),
                 Some(Err(())) => {}
                 None => {
+                    let functions: Vec<String> =
+                        cx.schema.functions.iter().map(|f| f.name.clone()).collect();
+                    let hint = super::did_you_mean(
+                        name,
+                        "@",
+                        super::FIELD_ATTRIBUTES
+                            .iter()
+                            .copied()
+                            .chain(functions.iter().map(String::as_str)),
+                    );
                     if a.args.is_some() {
                         cx.error(
                             a.name.span,
                             format!(
-                                "unknown function `{name}`: no built-in attribute or schema function has that name"
+                                "unknown function `{name}`: no built-in attribute or schema function has that name{hint}"
                             ),
                         );
                     } else {
-                        cx.error(a.name.span, format!("unknown attribute `@{name}`"));
+                        cx.error(a.name.span, format!("unknown attribute `@{name}`{hint}"));
                     }
                 }
             },
@@ -542,7 +616,9 @@ fn known_type(cx: &Ctx<'_>, name: &str) -> bool {
         || cx.model_ids.contains_key(name)
 }
 
-fn is_builtin(name: &str) -> bool {
+/// Built-in field attributes a schema function may not shadow (transforms
+/// and validators may: a call with arguments picks the function).
+pub(super) fn is_builtin(name: &str) -> bool {
     matches!(
         name,
         "id" | "unique"
@@ -593,9 +669,24 @@ pub(super) fn log_target(cx: &mut Ctx<'_>, a: &AttributeAst) -> Option<String> {
         cx.error(arg.value.span, "expected a database name");
         return None;
     };
-    if !cx.schema.databases.is_empty() && !cx.database_exists(name) {
-        cx.error(arg.value.span, format!("unknown database `{name}`"));
-        return None;
+    if !cx.schema.databases.is_empty() {
+        match cx.schema.databases.iter().find(|d| d.name == name) {
+            None => {
+                cx.error(arg.value.span, format!("unknown database `{name}`"));
+                return None;
+            }
+            Some(d) if d.driver != Driver::Logger => {
+                cx.error(
+                    arg.value.span,
+                    format!(
+                        "`{}` logs to `{name}`, which is not a `driver logger` database",
+                        display_name(a)
+                    ),
+                );
+                return None;
+            }
+            Some(_) => {}
+        }
     }
     Some(name.to_string())
 }
@@ -851,7 +942,18 @@ fn default_value(
                             "`{s}` is not a value of enum `{}` nor a field of model `{}`",
                             cx.schema.enums[id.0 as usize].name, model.name
                         ),
+                        _ if model.field_index.contains_key(s) => {
+                            format!("`{s}` is not a stored column of model `{}`", model.name)
+                        }
                         _ => format!("`{s}` is not a field of model `{}`", model.name),
+                    };
+                    let msg = if matches!(
+                        s.as_str(),
+                        "now" | "uuid" | "ulid" | "nanoid" | "autoincrement" | "auth"
+                    ) {
+                        format!("{msg} (did you mean `{s}()`?)")
+                    } else {
+                        msg
                     };
                     cx.error(e.span, msg);
                     None

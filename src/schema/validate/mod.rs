@@ -10,8 +10,11 @@
 //! 3. **model attributes** ([`models`]): `@@id`, `@@index`, `@@softDelete`,
 //!    policies, routing, and the per-model consistency checks;
 //! 4. **relations** ([`relations`]): belongsTo keys and types, back-relation
-//!    pairing (hasMany / hasOne), many-to-many join tables, `@from`, and
-//!    field paths inside policy expressions.
+//!    pairing (hasMany / hasOne), many-to-many join tables, `@from`, field
+//!    paths inside policy expressions, and the `@@auth` model's fields named
+//!    by `auth().x`;
+//! 5. **tables** (this module): table names (models, FTS and join tables)
+//!    unique per database, ignoring ASCII case as SQLite does.
 //!
 //! Decisions where the README is silent are documented on the pass that
 //! makes them.
@@ -46,6 +49,7 @@ pub(crate) fn validate(files: &[SchemaAst], file_names: Vec<String>) -> (Schema,
     }
     cx.schema.reindex();
     relations::resolve(&mut cx, &pendings);
+    cx.check_table_names();
     let Ctx {
         mut schema, diags, ..
     } = cx;
@@ -85,6 +89,62 @@ impl Ctx<'_> {
             .find(|d| d.name == name)
             .map(|d| d.driver)
             .unwrap_or_default()
+    }
+}
+
+impl Ctx<'_> {
+    /// Table and index names (models, implicit join tables, FTS tables,
+    /// named indexes and unique constraints) are unique per database,
+    /// ignoring ASCII case as SQLite does.
+    fn check_table_names(&mut self) {
+        let mut seen: Vec<(Option<String>, String, String)> = Vec::new();
+        let mut errors = Vec::new();
+        for m in &self.schema.models {
+            if m.external {
+                continue;
+            }
+            let mut tables = vec![(m.table.clone(), format!("model `{}`", m.name))];
+            if let Some(f) = &m.fts {
+                tables.push((f.table.clone(), format!("the FTS table of `{}`", m.name)));
+            }
+            for (_, r) in m.relations() {
+                if let RelationKind::ManyToMany(j) = &r.kind {
+                    if j.implicit {
+                        tables.push((j.table.clone(), format!("the join table `{}`", j.table)));
+                    }
+                }
+            }
+            // Indexes share the table namespace in SQLite.
+            for ix in &m.indexes {
+                tables.push((ix.name.clone(), format!("index `{}`", ix.name)));
+            }
+            for u in m.uniques.iter().filter_map(|u| u.name.as_ref()) {
+                tables.push((u.clone(), format!("unique constraint `{u}`")));
+            }
+            for (table, what) in tables {
+                let clash = seen.iter().find(|(db, t, w)| {
+                    *db == m.database && t.eq_ignore_ascii_case(&table) && *w != what
+                });
+                match clash {
+                    Some((_, _, first)) => errors.push((
+                        m.span,
+                        format!("name `{table}` of {what} clashes with {first}"),
+                    )),
+                    None => seen.push((m.database.clone(), table, what)),
+                }
+            }
+        }
+        errors.dedup();
+        for (span, msg) in errors {
+            // Point at the model name rather than the whole block.
+            self.error(
+                Span {
+                    end: span.start + 6,
+                    ..span
+                },
+                msg,
+            );
+        }
     }
 }
 
@@ -263,6 +323,15 @@ impl<'a> Ctx<'a> {
     }
 
     fn function(&mut self, d: &ast::FunctionDecl) {
+        if fields::is_builtin(&d.name.name) {
+            self.error(
+                d.name.span,
+                format!(
+                    "function `{}` would shadow the built-in attribute `@{}`",
+                    d.name.name, d.name.name
+                ),
+            );
+        }
         let mut params: Vec<(String, String)> = Vec::new();
         for (p, ty) in &d.params {
             if params.iter().any(|(n, _)| *n == p.name) {
@@ -448,3 +517,97 @@ pub(super) fn placeholders(template: &str) -> Vec<String> {
     }
     out
 }
+
+/// ` (did you mean `x`?)` for the candidate closest to `name`, when one is
+/// close enough to be a likely typo.
+pub(super) fn did_you_mean<'a>(
+    name: &str,
+    prefix: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| format!(" (did you mean `{prefix}{c}`?)"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Every built-in field attribute name.
+pub(super) const FIELD_ATTRIBUTES: &[&str] = &[
+    "id",
+    "unique",
+    "default",
+    "relation",
+    "generated",
+    "computed",
+    "updatedAt",
+    "updatedBy",
+    "sequence",
+    "map",
+    "omit",
+    "guarded",
+    "encrypted",
+    "secret",
+    "allow",
+    "log",
+    "keepVersions",
+    "accept",
+    "markdown",
+    "hardDelete",
+    "from",
+    "email",
+    "url",
+    "date",
+    "datetime",
+    "phone",
+    "regex",
+    "length",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "trim",
+    "lower",
+    "upper",
+    "slug",
+];
+
+/// Every built-in model attribute name.
+pub(super) const MODEL_ATTRIBUTES: &[&str] = &[
+    "id",
+    "unique",
+    "index",
+    "fts",
+    "softDelete",
+    "gate",
+    "allow",
+    "deny",
+    "log",
+    "auth",
+    "noStrict",
+    "external",
+    "map",
+    "db",
+    "trait",
+];

@@ -41,13 +41,13 @@ pub(super) fn model_attributes<'a>(
         match a.name.name.as_str() {
             "trait" => {} // spliced in pass 2
             "id" => {
-                args.check_shape(&["name", "map"], 1, &mut cx.diags);
+                args.check_shape(&["fields", "name", "map"], 1, &mut cx.diags);
                 if let Some(fields) = field_list(cx, model, a) {
                     id_attr = Some((a, fields));
                 }
             }
             "unique" => {
-                args.check_shape(&["name", "map"], 1, &mut cx.diags);
+                args.check_shape(&["fields", "name", "map"], 1, &mut cx.diags);
                 if let Some(fields) = field_list(cx, model, a) {
                     model.uniques.push(UniqueConstraint {
                         fields,
@@ -56,7 +56,7 @@ pub(super) fn model_attributes<'a>(
                 }
             }
             "index" => {
-                args.check_shape(&["name", "map", "type"], 1, &mut cx.diags);
+                args.check_shape(&["fields", "name", "map", "type"], 1, &mut cx.diags);
                 if let Some(fields) = field_list(cx, model, a) {
                     indexes.push((fields, given_name(&args)));
                 }
@@ -81,7 +81,15 @@ pub(super) fn model_attributes<'a>(
             }
             "gate" => {
                 args.check_shape(&[], 1, &mut cx.diags);
-                match args.positional().first().and_then(|p| p.value.as_str()) {
+                // `@@gate(9)` is accepted for a single level.
+                let text = args.positional().first().and_then(|p| match &p.value.kind {
+                    ast::ExprKind::Str(s) => Some(s.clone()),
+                    ast::ExprKind::Number(n) if n.fract() == 0.0 && (0.0..=9.0).contains(n) => {
+                        Some(format!("{n}"))
+                    }
+                    _ => None,
+                });
+                match text.as_deref() {
                     Some(s) => match parse_gate(s) {
                         Some(g) => model.gate = Some(g),
                         None => cx.error(
@@ -162,7 +170,13 @@ pub(super) fn model_attributes<'a>(
                     model.database = Some(name.to_string());
                 }
             }
-            other => cx.error(a.name.span, format!("unknown model attribute `@@{other}`")),
+            other => cx.error(
+                a.name.span,
+                format!(
+                    "unknown model attribute `@@{other}`{}",
+                    super::did_you_mean(other, "@@", super::MODEL_ATTRIBUTES.iter().copied())
+                ),
+            ),
         }
     }
 
@@ -241,6 +255,36 @@ pub(super) fn model_attributes<'a>(
         });
     }
 
+    if fts_fields.is_some() {
+        // External-content FTS5 is keyed by the rowid, which VACUUM may
+        // renumber unless it is an INTEGER PRIMARY KEY.
+        let rowid_key = model
+            .single_pk()
+            .is_some_and(|f| f.ty == FieldType::Scalar(ScalarType::Integer) && !f.list);
+        if !model.external && !rowid_key {
+            if let Some(a) = attrs.iter().find(|a| a.name.name == "fts") {
+                cx.error(
+                    a.span,
+                    format!(
+                        "`@@fts` needs a single `Integer @id` on model `{}` (the FTS index is keyed by the rowid)",
+                        model.name
+                    ),
+                );
+            }
+        }
+    }
+    if let (Some(fields), false) = (&fts_fields, model.external) {
+        for f in fields {
+            let col = &model.fields[f.0 as usize].column;
+            if col.eq_ignore_ascii_case("rank") || col.eq_ignore_ascii_case("rowid") {
+                let span = model.fields[f.0 as usize].span;
+                cx.error(
+                    span,
+                    format!("column `{col}` cannot be full-text indexed: FTS5 reserves that name (rename it with `@map`)"),
+                );
+            }
+        }
+    }
     if let Some(fields) = fts_fields {
         let table = if model.external {
             model.table.clone()
@@ -273,7 +317,8 @@ pub(crate) fn derived_name(model: &Model, fields: &[FieldId], suffix: &str) -> S
 /// The first positional argument as a list of stored columns of `model`.
 fn field_list(cx: &mut Ctx<'_>, model: &Model, a: &AttributeAst) -> Option<Vec<FieldId>> {
     let args = Args::new(a);
-    let Some(arg) = args.positional().first().copied() else {
+    // `@@index([a, b])` or, Prisma style, `@@index(fields: [a, b])`.
+    let Some(arg) = args.positional().first().copied().or(args.named("fields")) else {
         cx.error(
             a.span,
             format!("`{}` needs a list of fields like `[a, b]`", display_name(a)),
@@ -371,11 +416,34 @@ pub(super) fn check_model(cx: &mut Ctx<'_>, model: &mut Model, decl: &ast::Model
             ),
         );
     }
-    // Two fields mapped to one column.
+    let mut conflicts = Vec::new();
+    for f in &model.fields {
+        if f.generated.is_some() && f.default.is_some() {
+            conflicts.push((
+                f.span,
+                format!("generated field `{}` cannot also have a `@default`", f.name),
+            ));
+        }
+        // `@from` is resolved in the relation pass: look at the attribute.
+        let derived = f.computed || f.attributes.iter().any(|a| a.name == "from");
+        if derived && (f.is_id || f.is_unique || f.default.is_some()) {
+            conflicts.push((
+                f.span,
+                format!(
+                    "`{}` is not stored (`@from` / `@computed`), so it cannot be `@id`, `@unique` or have a `@default`",
+                    f.name
+                ),
+            ));
+        }
+    }
+    for (span, msg) in conflicts {
+        cx.error(span, msg);
+    }
+    // Two fields mapped to one column (SQLite compares names ignoring ASCII case).
     let mut seen: Vec<(&str, &str)> = Vec::new();
     let mut dups = Vec::new();
     for f in model.columns() {
-        if let Some((_, first)) = seen.iter().find(|(c, _)| *c == f.column) {
+        if let Some((_, first)) = seen.iter().find(|(c, _)| c.eq_ignore_ascii_case(&f.column)) {
             dups.push((
                 f.span,
                 format!(

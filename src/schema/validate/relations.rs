@@ -28,6 +28,7 @@
 
 use super::super::ast::{self, ExprKind};
 use super::super::model::*;
+use super::super::span::Span;
 use super::Ctx;
 use super::exprs::Args;
 use super::fields::{Pending, RelAttr};
@@ -101,11 +102,12 @@ pub(super) fn resolve(cx: &mut Ctx<'_>, pendings: &[Pending<'_>]) {
     // C: @from.
     for (mi, p) in pendings.iter().enumerate() {
         for (fid, a) in &p.froms {
-            if let Some(d) = derived(cx, ModelId(mi as u32), *fid, a) {
-                cx.schema.models[mi].fields[fid.0 as usize].from = Some(d);
-            }
+            let d = derived(cx, ModelId(mi as u32), *fid, a);
+            cx.schema.models[mi].fields[fid.0 as usize].from = d;
         }
     }
+    // E: the auth model.
+    check_auth(cx, pendings);
     // D: policy field paths; `check(model, ...)` → `check(relationField, ...)`.
     for (mi, p) in pendings.iter().enumerate() {
         for e in &p.policy_exprs {
@@ -124,6 +126,109 @@ pub(super) fn resolve(cx: &mut Ctx<'_>, pendings: &[Pending<'_>]) {
             }
             cx.schema.models[mi].fields[fi].policies = policies;
         }
+    }
+}
+
+/// `@@auth`: at most one model; when there is one, `auth().field` paths in
+/// policies, `@default(auth().x)` and `@updatedBy(auth().x)` must name its
+/// fields. (Without an `@@auth` model the auth object is free-form.)
+fn check_auth(cx: &mut Ctx<'_>, pendings: &[Pending<'_>]) {
+    let auth: Vec<ModelId> = cx
+        .schema
+        .models
+        .iter()
+        .filter(|m| m.is_auth)
+        .map(|m| m.id)
+        .collect();
+    if auth.len() > 1 {
+        for id in &auth[1..] {
+            let m = &cx.schema.models[id.0 as usize];
+            let span = m
+                .attributes
+                .iter()
+                .find(|a| a.name == "auth")
+                .map(|a| a.span)
+                .unwrap_or(m.span);
+            let msg = format!(
+                "only one model can be `@@auth` (`{}` already is)",
+                cx.schema.models[auth[0].0 as usize].name
+            );
+            cx.error(span, msg);
+        }
+        return;
+    }
+    let Some(auth_id) = auth.first().copied() else {
+        return;
+    };
+    let mut uses: Vec<(Vec<String>, Span)> = Vec::new();
+    for p in pendings {
+        for e in &p.policy_exprs {
+            auth_paths(e, &mut uses);
+        }
+    }
+    for m in &cx.schema.models {
+        for f in &m.fields {
+            let span = |name: &str| {
+                f.attributes
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.span)
+                    .unwrap_or(f.span)
+            };
+            if let Some(DefaultValue::Auth(path)) = &f.default {
+                uses.push((path.clone(), span("default")));
+            }
+            if let Some(path) = &f.updated_by {
+                if f.attributes
+                    .iter()
+                    .any(|a| a.name == "updatedBy" && !a.args.is_empty())
+                {
+                    uses.push((path.clone(), span("updatedBy")));
+                }
+            }
+        }
+    }
+    let am = &cx.schema.models[auth_id.0 as usize];
+    let mut errors = Vec::new();
+    for (path, span) in uses {
+        let Some(first) = path.first() else { continue };
+        if am.field(first).is_none() {
+            errors.push((
+                span,
+                format!(
+                    "`auth().{}`: the auth model `{}` has no field `{first}`",
+                    path.join("."),
+                    am.name
+                ),
+            ));
+        }
+    }
+    for (span, msg) in errors {
+        cx.error(span, msg);
+    }
+}
+
+/// Collects `auth().a.b` paths (with their spans) in an expression.
+fn auth_paths(e: &ast::Expr, out: &mut Vec<(Vec<String>, Span)>) {
+    match &e.kind {
+        ExprKind::Not(inner) => auth_paths(inner, out),
+        ExprKind::Binary(_, l, r) => {
+            auth_paths(l, out);
+            auth_paths(r, out);
+        }
+        ExprKind::Call(name, args) if name.name == "check" => {
+            for a in args {
+                auth_paths(a, out);
+            }
+        }
+        ExprKind::Member(..) => {
+            if let Some((name, args, path)) = super::exprs::call_path(e) {
+                if name.name == "auth" && args.is_empty() && !path.is_empty() {
+                    out.push((path, e.span));
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -312,6 +417,29 @@ fn belongs_to_relation(cx: &mut Ctx<'_>, mid: ModelId, r: &RelAttr<'_>, target: 
         cx.error(r.span, msg);
         ok = false;
     }
+    let rel_optional = cx.schema.models[mi].fields[r.field.0 as usize].optional;
+    let optional_fk: Vec<String> = local
+        .iter()
+        .map(|l| &cx.schema.models[mi].fields[l.0 as usize])
+        .filter(|f| f.optional)
+        .map(|f| f.name.clone())
+        .collect();
+    if !rel_optional && !optional_fk.is_empty() {
+        let msg = format!(
+            "relation `{fname}` is required but its foreign key `{}` is optional: make the relation optional (`{}?`) or the field required",
+            optional_fk.join(", "),
+            cx.schema.models[ti].name
+        );
+        cx.error(r.span, msg);
+        ok = false;
+    }
+    if r.on_delete == Some(ReferentialAction::SetNull) && optional_fk.len() != local.len() {
+        cx.error(
+            r.span,
+            format!("relation `{fname}`: `onDelete: SetNull` needs optional foreign key fields"),
+        );
+        ok = false;
+    }
     if !ok {
         return;
     }
@@ -409,12 +537,38 @@ fn back_relation(
                     None
                 }
                 _ => {
+                    // A relation back exists under another name: say so.
+                    let named_back: Vec<String> = infos
+                        .iter()
+                        .filter(|i| {
+                            i.model == me.target
+                                && i.target == me.model
+                                && !is_me(i)
+                                && i.name != me.name
+                        })
+                        .map(|i| match &i.name {
+                            Some(n) => format!("`{n}`"),
+                            None => "no name".to_string(),
+                        })
+                        .collect();
+                    let hint = if named_back.is_empty() {
+                        format!(
+                            "add `@relation(fields: [...], references: [...])` on one side{}",
+                            if me.name.is_some() {
+                                " with the same relation name"
+                            } else {
+                                ""
+                            }
+                        )
+                    } else {
+                        format!(
+                            "the relations back on `{tname}` have {} — use the same `@relation(\"name\")` on both sides",
+                            named_back.join(", ")
+                        )
+                    };
                     cx.error(
                         r.span,
-                        format!(
-                            "relation `{fname}` has no matching relation on `{tname}`: add `@relation(fields: [...], references: [...])` on one side{}",
-                            if me.name.is_some() { " with the same relation name" } else { "" }
-                        ),
+                        format!("relation `{fname}` has no matching relation on `{tname}`: {hint}"),
                     );
                     None
                 }
