@@ -513,3 +513,17 @@ async fn transactions_inherit_the_auth_of_the_handle() {
         .unwrap();
     assert_eq!(sys_seen, json!(5));
 }
+
+#[tokio::test]
+async fn streams_apply_policies() {
+    use futures::StreamExt as _;
+    let db = setup().await;
+    let mut s = user(&db)
+        .model("posts")
+        .find_many_stream(json!({"orderBy": {"id": "asc"}}));
+    let mut seen = Vec::new();
+    while let Some(row) = s.next().await {
+        seen.push(row.unwrap()["id"].as_i64().unwrap());
+    }
+    assert_eq!(seen, vec![1, 2, 4]);
+}
