@@ -15,8 +15,10 @@
 //!   closes the operation to everything it does not allow, and `@@deny`
 //!   always wins. Model-level `'all'` covers every operation, `'write'`
 //!   covers create, update and delete.
-//! - Reads (every find, count, exists, cursor page, and every included level,
-//!   with the *included* model's read policies) only see permitted rows.
+//! - Reads (every find, count, exists, cursor page, stream, and every
+//!   included level, with the *included* model's read policies) only see
+//!   permitted rows; a refused row is simply invisible (`find_*_or_throw`
+//!   reports `NotFound`, a to-one include is `null`), never `AccessDenied`.
 //! - Single-row `update` / `delete` / `remove` act on the first row matching
 //!   `where` that the policy permits. When rows match `where` but the policy
 //!   refuses all of them the call fails with [`Error::AccessDenied`] carrying
