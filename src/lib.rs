@@ -54,5 +54,6 @@ pub use client::{
     QueryListener, RowStream, TapHandle, Tx, TxOptions, WalStatus,
 };
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
+pub use query::gate::{GateFn, Level};
 pub use query::raw::{RawSql, raw};
 pub use runtime::TxMode;

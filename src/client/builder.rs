@@ -21,6 +21,8 @@ pub struct ClientBuilder {
     pub(crate) statement_cache: Option<usize>,
     pub(crate) tx_timeout: Option<std::time::Duration>,
     pub(crate) listeners: Vec<QueryListener>,
+    pub(crate) gate: Option<crate::query::gate::GateFn>,
+    pub(crate) filters: Option<serde_json::Value>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -102,6 +104,33 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the `@@gate` level callback (the README's `GatePlugin` with its
+    /// `getLevel(user, model)`): a synchronous closure from the handle's auth
+    /// (`None` without `set_auth`) and the model name to a level, usually a
+    /// [`Level`](crate::Level) constant. Results above `SYSADMIN` (7) are
+    /// capped: SYSTEM (8) is reserved for `as_system()`. Without a callback
+    /// every non-system caller is `STRANGER` (0).
+    pub fn gate(
+        mut self,
+        f: impl Fn(Option<&serde_json::Value>, &str) -> u8 + Send + Sync + 'static,
+    ) -> Self {
+        self.gate = Some(Arc::new(f));
+        self
+    }
+
+    /// Global query filters per model (README `filters: { posts: { status:
+    /// 'published' } }`): an object of model name → `where`. Every read of
+    /// that model — find*, count, exists, cursor pages, and includes of it at
+    /// any depth — gets the filter ANDed into its `where`. Writes are not
+    /// filtered (use `@@allow`/`@@deny` for rules that must hold), and
+    /// `as_system()` does not bypass them (they are not access control).
+    /// Checked on open: unknown models are [`Error::UnknownModel`]; the
+    /// where objects are validated on each call like any `where`.
+    pub fn filters(mut self, filters: serde_json::Value) -> Self {
+        self.filters = Some(filters);
+        self
+    }
+
     /// Parses the schema, opens every SQLite database and starts its actors.
     ///
     /// # Errors
@@ -118,6 +147,33 @@ impl ClientBuilder {
                 ));
             }
         };
+        crate::query::policy::validate(&schema)?;
+        let mut filters = HashMap::new();
+        match &self.filters {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Object(o)) => {
+                for (name, w) in o {
+                    if schema.model(name).is_none() {
+                        return Err(Error::UnknownModel {
+                            model: name.clone(),
+                        });
+                    }
+                    if !w.is_object() {
+                        return Err(Error::invalid_args(
+                            format!("filters.{name}"),
+                            "expected a where object",
+                        ));
+                    }
+                    filters.insert(name.clone(), w.clone());
+                }
+            }
+            Some(_) => {
+                return Err(Error::invalid_args(
+                    "filters",
+                    "expected an object of model name: where",
+                ));
+            }
+        }
         let readers = self.readers.unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -160,6 +216,8 @@ impl ClientBuilder {
                 databases,
                 listeners: self.listeners,
                 observers: Default::default(),
+                gate: self.gate,
+                filters,
                 query_cache: Default::default(),
                 locks: super::lock::LockRegistry::new(),
                 tx_timeout: self

@@ -62,6 +62,10 @@ pub(crate) struct ClientInner {
     pub(crate) listeners: Vec<QueryListener>,
     /// `tap_query` captures.
     pub(crate) observers: events::Observers,
+    /// The `@@gate` level callback.
+    pub(crate) gate: Option<crate::query::gate::GateFn>,
+    /// Global query filters: model name → where object.
+    pub(crate) filters: HashMap<String, Value>,
     /// Compile caches of the query layer.
     pub(crate) query_cache: crate::query::cache::QueryCache,
     /// Application locks held or awaited through this client.
@@ -140,6 +144,11 @@ impl Client {
     }
 
     /// A handle whose calls run as `auth` (policies and field rules apply).
+    ///
+    /// `auth` is the JSON the schema's `auth()` expressions read
+    /// (`auth().id`, `auth().accountId`, …); its values are always bound
+    /// as SQL parameters. The handle is not a system handle, even when
+    /// derived from one. Transactions opened from it inherit it.
     pub fn set_auth(&self, auth: Value) -> Client {
         let mut c = self.clone();
         c.ctx.auth = Some(Arc::new(auth));
@@ -147,7 +156,10 @@ impl Client {
         c
     }
 
-    /// A handle that bypasses gates and policies and sees guarded fields.
+    /// A handle that bypasses `@@allow`/`@@deny` and field policies, passes
+    /// every `@@gate` below LOCKED (9) at level SYSTEM (8), and sees
+    /// `@guarded` fields. The auth (if any) is kept for stamping
+    /// `@default(auth().id)` / `@updatedBy`.
     pub fn as_system(&self) -> Client {
         let mut c = self.clone();
         c.ctx.system = true;

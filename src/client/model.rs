@@ -75,7 +75,25 @@ impl Model {
             system: self.client.ctx.system,
             cache: Some(&self.client.inner.query_cache),
         };
-        let plan = query::compile(&cx, model, op, args)?;
+        {
+            query::gate::check(
+                schema,
+                model,
+                op,
+                args,
+                &query::gate::Caller {
+                    auth: cx.auth,
+                    system: cx.system,
+                    gate: self.client.inner.gate.as_ref(),
+                },
+            )?;
+        }
+        let filtered = if op.is_write() {
+            None
+        } else {
+            query::policy::global_filters(schema, model, args, &self.client.inner.filters)
+        };
+        let plan = query::compile(&cx, model, op, filtered.as_ref().unwrap_or(args))?;
         let db = model.database.clone().unwrap_or_else(|| "main".to_string());
         Ok((plan, db))
     }

@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 
 use crate::codec::{self, de::RowDeserializer};
 use crate::error::{Error, Result};
-use crate::sql::{IncludePlan, Plan, RowsPlan, Shape, Stmt};
+use crate::sql::{Guard, IncludePlan, Plan, RowsPlan, Shape, Stmt};
 
 pub(crate) mod stream;
 
@@ -286,6 +286,42 @@ fn shape_rows(mut rows: Vec<Fetched>, shape: &Shape) -> Result<Value> {
     })
 }
 
+/// Runs one access check: no row or `ok = 1` passes.
+fn check(conn: &Connection, g: &Guard, log: &mut Log) -> Result<()> {
+    let t = log.start();
+    let mut st = bind(conn, &g.stmt, None)?;
+    let mut rows = st.raw_query();
+    let denied = match rows.next()? {
+        None => None,
+        Some(row) => {
+            let flag =
+                |i: usize| -> Result<bool> { Ok(row.get::<_, Option<i64>>(i)?.unwrap_or(0) != 0) };
+            if flag(0)? {
+                None
+            } else {
+                let mut msg = None;
+                for (i, m) in g.messages.iter().enumerate() {
+                    if flag(i + 1)? {
+                        msg = Some(m.clone().unwrap_or_else(|| g.default.clone()));
+                        break;
+                    }
+                }
+                Some(msg.unwrap_or_else(|| g.default.clone()))
+            }
+        }
+    };
+    drop(rows);
+    log.record(t, &g.stmt, None, u64::from(denied.is_some()));
+    match denied {
+        None => Ok(()),
+        Some(message) => Err(Error::AccessDenied {
+            model: g.model.clone(),
+            operation: g.operation.to_string(),
+            message,
+        }),
+    }
+}
+
 /// Runs a plan and returns its JSON result.
 ///
 /// # Errors
@@ -338,6 +374,12 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
                 "hasMore": has_more,
             }))
         }
+        Plan::Guarded { guards, plan } => {
+            for g in guards {
+                check(conn, g, log)?;
+            }
+            run(conn, plan, log)
+        }
         Plan::Exec(stmts) => {
             // Consecutive statements sharing one text (bulk writes) reuse one
             // prepared statement instead of a cache lookup per row.
@@ -379,6 +421,12 @@ pub(crate) fn run_typed<T: DeserializeOwned>(
 ) -> Result<Vec<T>> {
     let decode_err =
         |e: String| Error::invalid_args("", format!("cannot decode row into the target type: {e}"));
+    if let Plan::Guarded { guards, plan } = plan {
+        for g in guards {
+            check(conn, g, log)?;
+        }
+        return run_typed(conn, plan, log);
+    }
     let Plan::Rows { rows, shape } = plan else {
         return Err(Error::invalid_args("", "typed results need a rows plan"));
     };

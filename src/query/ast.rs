@@ -84,6 +84,15 @@ pub(crate) enum Link {
     },
 }
 
+/// One side of a [`Filter::Compare`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Operand {
+    /// A column of the current table alias.
+    Column(String),
+    /// A bound value.
+    Value(SqlValue),
+}
+
 /// A where-tree.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Filter {
@@ -139,6 +148,16 @@ pub(crate) enum Filter {
         sql: String,
         /// Its parameters.
         params: Vec<SqlValue>,
+    },
+    /// A two-valued policy comparison (`l IS r`, `l IS NOT r`,
+    /// `(l < r) IS 1`): never NULL, so `NOT` of it is exact.
+    Compare {
+        /// Left side.
+        left: Operand,
+        /// Operator.
+        op: CmpOp,
+        /// Right side.
+        right: Operand,
     },
     /// A relation filter via (NOT) EXISTS.
     Rel {
@@ -251,6 +270,9 @@ pub(crate) struct OutCol {
     pub(crate) column: Arc<str>,
     /// Decoding kind.
     pub(crate) kind: Kind,
+    /// Field-level read policy: the column is selected as
+    /// `CASE WHEN mask THEN col END` (null where the policy refuses).
+    pub(crate) mask: Option<Box<Filter>>,
     /// A relation count (`_count: {select: {posts: true}}`) instead of a
     /// column; returned under the row's `_count` object.
     pub(crate) count: Option<Box<RelatedSort>>,

@@ -285,6 +285,7 @@ pub(crate) fn derived_cols(
                 column: "".into(),
                 kind,
                 count: None,
+                mask: None,
             },
             Computed::Sub(sub),
         ));

@@ -122,7 +122,12 @@ fn parse_object(
                             ),
                         ));
                     }
-                    _ => parse_field(cx.schema, model, field, v, &p)?,
+                    _ => super::policy::guard_field_filter(
+                        cx,
+                        model,
+                        field,
+                        parse_field(cx.schema, model, field, v, &p)?,
+                    )?,
                 }
             }
         };
@@ -532,7 +537,8 @@ fn parse_relation(
         quant,
         inner: Box::new(inner),
     };
-    let live = live_filter(target);
+    // Related rows the caller may not read neither match nor count.
+    let live = live_filter(target).and(super::policy::read_filter(cx, target)?);
     if to_many {
         let Value::Object(obj) = v else {
             return Err(Error::invalid_args(

@@ -24,8 +24,10 @@ pub(crate) mod cursor;
 pub(crate) mod derived;
 pub(crate) mod dispatch;
 pub(crate) mod filter;
+pub mod gate;
 pub(crate) mod group_by;
 pub(crate) mod nested;
+pub(crate) mod policy;
 pub mod raw;
 pub(crate) mod read;
 pub(crate) mod recursive;
@@ -297,11 +299,21 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             let o = args_object(args, &["data", "select", "include"], "")?;
             let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
             let row = write::insert_row(cx, model, data, "data")?;
+            let guards = policy::guard_insert(
+                cx,
+                model,
+                &row,
+                policy::data_fields(model, data).into_iter(),
+                None,
+            )?;
             let ret = returning(cx, model, o)?;
-            Ok(rows_write(
-                ret.as_ref(),
-                |r| sql::write::insert(&model.table, &row, &Conflict::Fail, r),
-                Shape::First,
+            Ok(policy::wrap(
+                rows_write(
+                    ret.as_ref(),
+                    |r| sql::write::insert(&model.table, &row, &Conflict::Fail, r),
+                    Shape::First,
+                ),
+                guards.into_iter().collect(),
             ))
         }
         Op::CreateMany => {
@@ -316,6 +328,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             };
             let mut shapes = ShapeCache::default();
             let mut stmts = Vec::with_capacity(items.len());
+            let mut guards = Vec::new();
             let mut path = String::new();
             for (i, item) in items.iter().enumerate() {
                 path.clear();
@@ -323,49 +336,78 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 use std::fmt::Write as _;
                 let _ = write!(path, "data[{i}]");
                 let row = write::insert_row(cx, model, item, &path)?;
+                guards.extend(policy::guard_insert(
+                    cx,
+                    model,
+                    &row,
+                    policy::data_fields(model, item).into_iter(),
+                    None,
+                )?);
                 stmts.push(shapes.insert(&model.table, &row, &conflict));
             }
-            Ok(Plan::Exec(stmts))
+            Ok(policy::wrap(Plan::Exec(stmts), guards))
         }
         Op::Update => {
             let o = args_object(args, &["where", "data", "select", "include"], "")?;
-            let target = target(cx, model, o, true, true)?;
+            let mut target = target(cx, model, o, true, true)?;
             let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
             let set = write::update_set(cx, model, data, "data")?;
             if set.is_empty() {
                 return Err(Error::invalid_args("data", "nothing to update"));
             }
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Update,
+                &mut target,
+                policy::data_fields(model, data).into_iter(),
+            )?;
             let ret = returning(cx, model, o)?;
-            Ok(rows_write(
-                ret.as_ref(),
-                |r| sql::write::update(&model.table, &set, &target, r),
-                Shape::First,
+            Ok(policy::wrap(
+                rows_write(
+                    ret.as_ref(),
+                    |r| sql::write::update(&model.table, &set, &target, r),
+                    Shape::First,
+                ),
+                guards,
             ))
         }
         Op::UpdateMany => {
             let o = args_object(args, &["where", "data", "all"], "")?;
-            let target = target(cx, model, o, false, true)?;
+            let mut target = target(cx, model, o, false, true)?;
             let data = o.and_then(|o| o.get("data")).unwrap_or(&Value::Null);
             let set = write::update_set(cx, model, data, "data")?;
             if set.is_empty() {
                 return Err(Error::invalid_args("data", "nothing to update"));
             }
-            Ok(Plan::Exec(vec![sql::write::update(
-                &model.table,
-                &set,
-                &target,
-                None,
-            )]))
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Update,
+                &mut target,
+                policy::data_fields(model, data).into_iter(),
+            )?;
+            Ok(policy::wrap(
+                Plan::Exec(vec![sql::write::update(&model.table, &set, &target, None)]),
+                guards,
+            ))
         }
         Op::Upsert => compile_upsert(cx, model, args),
         Op::UpsertMany => compile_upsert_many(cx, model, args),
         Op::Delete | Op::Remove => {
             let o = args_object(args, &["where", "select"], "")?;
             let soft = op == Op::Remove && model.soft_delete.is_some();
-            let target = target(cx, model, o, true, soft)?;
+            let mut target = target(cx, model, o, true, soft)?;
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Delete,
+                &mut target,
+                std::iter::empty(),
+            )?;
             let ret = returning(cx, model, o)?;
             let shape = not_found(model, &format!("the where of {}", op.name()));
-            Ok(rows_write(
+            let plan = rows_write(
                 ret.as_ref(),
                 |r| {
                     if soft {
@@ -375,17 +417,28 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                     }
                 },
                 shape,
-            ))
+            );
+            Ok(policy::wrap(plan, guards))
         }
         Op::DeleteMany | Op::RemoveMany => {
             let o = args_object(args, &["where", "all"], "")?;
             let soft = op == Op::RemoveMany && model.soft_delete.is_some();
-            let target = target(cx, model, o, false, soft)?;
-            Ok(Plan::Exec(vec![if soft {
-                sql::write::update(&model.table, &soft_set(model, true), &target, None)
-            } else {
-                sql::write::delete(&model.table, &target, None)
-            }]))
+            let mut target = target(cx, model, o, false, soft)?;
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Delete,
+                &mut target,
+                std::iter::empty(),
+            )?;
+            Ok(policy::wrap(
+                Plan::Exec(vec![if soft {
+                    sql::write::update(&model.table, &soft_set(model, true), &target, None)
+                } else {
+                    sql::write::delete(&model.table, &target, None)
+                }]),
+                guards,
+            ))
         }
         Op::Restore => {
             if model.soft_delete.is_none() {
@@ -399,11 +452,21 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             t.filter = t
                 .filter
                 .and(Filter::Not(Box::new(filter::live_filter(model))));
+            let guards = policy::guard_target(
+                cx,
+                model,
+                policy::Action::Update,
+                &mut t,
+                std::iter::empty(),
+            )?;
             let ret = returning(cx, model, o)?;
-            Ok(rows_write(
-                ret.as_ref(),
-                |r| sql::write::update(&model.table, &soft_set(model, false), &t, r),
-                Shape::Many,
+            Ok(policy::wrap(
+                rows_write(
+                    ret.as_ref(),
+                    |r| sql::write::update(&model.table, &soft_set(model, false), &t, r),
+                    Shape::Many,
+                ),
+                guards,
             ))
         }
     }
@@ -745,12 +808,14 @@ fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
             create.insert(f.name.clone(), v);
         }
     }
-    let row = write::insert_row(cx, model, &Value::Object(create), "create")?;
+    let create = Value::Object(create);
+    let row = write::insert_row(cx, model, &create, "create")?;
     let update = match o.and_then(|o| o.get("update")) {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(v) => v.clone(),
     };
     let set = write::update_set(cx, model, &update, "update")?;
+    let guards = policy::guard_upsert(cx, model, w, &row, &create, &update)?;
     let ids: Vec<_> = fields.iter().map(|f| f.id).collect();
     let conflict = Conflict::Update {
         target: fields.iter().map(|f| f.column.clone()).collect(),
@@ -758,10 +823,13 @@ fn compile_upsert(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
         set,
     };
     let ret = returning(cx, model, o)?;
-    Ok(rows_write(
-        ret.as_ref(),
-        |r| sql::write::insert(&model.table, &row, &conflict, r),
-        Shape::First,
+    Ok(policy::wrap(
+        rows_write(
+            ret.as_ref(),
+            |r| sql::write::insert(&model.table, &row, &conflict, r),
+            Shape::First,
+        ),
+        guards,
     ))
 }
 
@@ -835,6 +903,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
     };
     let mut shapes = ShapeCache::default();
     let mut stmts = Vec::with_capacity(items.len());
+    let mut guards = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let row: InsertRow = write::insert_row(cx, model, item, &format!("data[{i}]"))?;
         let set = match &upd {
@@ -853,6 +922,11 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
                     .collect()
             }
         };
+        if !cx.system {
+            guards.extend(policy::guard_upsert_row(
+                cx, model, &row, &target, item, &set,
+            )?);
+        }
         let conflict = Conflict::Update {
             target: target.clone(),
             target_where: target_where.clone(),
@@ -860,7 +934,7 @@ fn compile_upsert_many(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan>
         };
         stmts.push(shapes.insert(&model.table, &row, &conflict));
     }
-    Ok(Plan::Exec(stmts))
+    Ok(policy::wrap(Plan::Exec(stmts), guards))
 }
 
 #[cfg(test)]

@@ -208,6 +208,7 @@ impl<'a, 'c> Builder<'a, 'c> {
                     column: f.column.as_str().into(),
                     kind: Kind::of(f),
                     count: None,
+                    mask: None,
                 })
                 .collect(),
         );

@@ -159,7 +159,8 @@ pub(crate) fn build(
         args.get("where").unwrap_or(&Value::Null),
         &join(path, "where"),
     )?
-    .and(deleted_filter(model, o, path)?);
+    .and(deleted_filter(model, o, path)?)
+    .and(super::policy::read_filter(cx, model)?);
     let order = if opts.ordering {
         parse_order(
             cx.schema,
@@ -170,6 +171,7 @@ pub(crate) fn build(
     } else {
         Vec::new()
     };
+    super::policy::check_order(cx, model, &order)?;
     let (limit, offset) = if opts.paging {
         (
             get_count(args, "limit", path)?,
@@ -203,6 +205,7 @@ pub(crate) fn build(
         )?;
     } else {
         q.cols = default_cols(cx, model, opts.list);
+        super::policy::mask_cols(cx, model, &mut q.cols)?;
     }
     Ok(q)
 }
@@ -234,6 +237,7 @@ fn out_col(f: &Field) -> OutCol {
         key: Arc::from(f.name.as_str()),
         column: Arc::from(f.column.as_str()),
         kind: Kind::of(f),
+        mask: None,
         count: None,
     }
 }
@@ -301,7 +305,7 @@ fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<
         }
         let Some(rel) = f.relation() else { continue };
         let target = cx.schema.model_by_id(rel.target);
-        let mut filter = live_filter(target);
+        let mut filter = live_filter(target).and(super::policy::read_filter(cx, target)?);
         if let Some(w) = w {
             filter = filter.and(parse_where(cx, target, w, &join(&p, "where"))?);
         }
@@ -309,6 +313,7 @@ fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<
             key: Arc::from(f.name.as_str()),
             column: Arc::from(""),
             kind: Kind::RAW,
+            mask: None,
             count: Some(Box::new(RelatedSort {
                 hops: vec![(target.table.clone(), link)],
                 value: SortValue::Count,
@@ -444,6 +449,7 @@ pub(crate) fn project(
     if !counts.is_empty() {
         Arc::make_mut(&mut q.cols).extend(counts);
     }
+    super::policy::mask_cols(cx, model, &mut q.cols)?;
     for (f, v, p) in rels {
         let inc = build_include(cx, model, f, v, &p, q)?;
         q.includes.push(inc);

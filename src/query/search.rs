@@ -234,6 +234,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
                     column: "".into(),
                     kind: json,
                     count: None,
+                    mask: None,
                 },
                 Computed::Fts(c),
             ));

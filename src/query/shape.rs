@@ -9,7 +9,7 @@
 
 use std::hash::{Hash, Hasher};
 
-use super::ast::{Filter, Order, OutCol, ReadQuery, RelatedSort};
+use super::ast::{Filter, Operand, Order, OutCol, ReadQuery, RelatedSort};
 
 /// A 128-bit shape key (two independently salted SipHash states).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,6 +78,24 @@ fn col(c: &OutCol, h: &mut impl Hasher) {
         }
         None => 0u8.hash(h),
     }
+    // Field read policy: `CASE WHEN mask THEN col END`.
+    match &c.mask {
+        Some(m) => {
+            1u8.hash(h);
+            filter(m, h);
+        }
+        None => 0u8.hash(h),
+    }
+}
+
+fn operand(o: &Operand, h: &mut impl Hasher) {
+    match o {
+        Operand::Column(c) => {
+            0u8.hash(h);
+            c.hash(h);
+        }
+        Operand::Value(_) => 1u8.hash(h),
+    }
 }
 
 fn order(o: &Order, h: &mut impl Hasher) {
@@ -140,6 +158,11 @@ fn filter(f: &Filter, h: &mut impl Hasher) {
             col.hash(h);
             op.hash(h);
             insensitive.hash(h);
+        }
+        Filter::Compare { left, op, right } => {
+            operand(left, h);
+            op.hash(h);
+            operand(right, h);
         }
         Filter::Raw { sql, params } => {
             sql.hash(h);

@@ -313,6 +313,7 @@ fn parse_one(
             column: "".into(),
             kind,
             count: None,
+            mask: None,
         },
         func,
         partition,

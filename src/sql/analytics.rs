@@ -661,9 +661,7 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
         sep(&mut w);
         match &c.count {
             Some(r) => w.related_sort(r, "t0"),
-            None => {
-                w.qcol("t0", &c.column);
-            }
+            None => w.out_col("t0", &c.column, c.mask.as_deref()),
         }
     }
     for (_, c) in &e.extra {

@@ -9,9 +9,10 @@
 //! as sibling files writing through the same [`writer::SqlWriter`].
 
 pub(crate) mod analytics;
+pub(crate) mod guard;
 pub(crate) mod plan;
 pub(crate) mod select;
 pub(crate) mod write;
 pub(crate) mod writer;
 
-pub(crate) use plan::{IncludePlan, Plan, RowsPlan, Shape, Stmt};
+pub(crate) use plan::{Guard, IncludePlan, Plan, RowsPlan, Shape, Stmt};

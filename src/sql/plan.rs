@@ -100,6 +100,32 @@ pub(crate) enum Plan {
     Tree(super::analytics::TreePlan),
     /// A create/update with nested relation writes.
     Nested(super::analytics::NestedPlan),
+    /// Access checks run first (same connection, same command); the first
+    /// that refuses fails the call with [`crate::Error::AccessDenied`] before
+    /// anything is written.
+    Guarded {
+        /// The checks, in order.
+        guards: Vec<Guard>,
+        /// What runs when every check passes.
+        plan: Box<Plan>,
+    },
+}
+
+/// One access check (see [`crate::query::policy`]): a statement returning no
+/// row (pass) or one row `ok, flag1, …, flagN`. `ok = 1` passes; otherwise
+/// the message is that of the first set flag (or the default).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Guard {
+    /// The check.
+    pub(crate) stmt: Stmt,
+    /// Model name (for the error).
+    pub(crate) model: String,
+    /// `read`, `create`, `update` or `delete`.
+    pub(crate) operation: &'static str,
+    /// Per flag: its custom message (`None`: the default).
+    pub(crate) messages: Vec<Option<String>>,
+    /// The message when no flag carries one.
+    pub(crate) default: String,
 }
 
 impl Plan {
@@ -127,6 +153,10 @@ impl Plan {
                 if let Some((r, _)) = &n.result {
                     rows(r, &mut out);
                 }
+            }
+            Plan::Guarded { guards, plan } => {
+                out.extend(guards.iter().map(|g| &g.stmt));
+                out.extend(plan.statements());
             }
         }
         out

@@ -92,12 +92,14 @@ fn rows_with(
     // The output expressions: visible columns, then the group key (children),
     // then the hidden keys.
     let mut exprs: Vec<(&str, &str)> = Vec::new();
+    let mut masks: Vec<Option<&crate::query::ast::Filter>> = Vec::new();
     let mut count_exprs = Vec::new();
     for (i, c) in q.cols.iter().enumerate() {
         if let Some(r) = &c.count {
             count_exprs.push((i, r));
         }
         exprs.push(("t0", &c.column));
+        masks.push(c.mask.as_deref());
     }
     match &q.parent_link {
         Some(ParentLink::Column(c)) => exprs.push(("t0", c)),
@@ -120,9 +122,7 @@ fn rows_with(
         }
         match count_exprs.iter().find(|(j, _)| *j == i) {
             Some((_, r)) => w.related_sort(r, alias),
-            None => {
-                w.qcol(alias, col);
-            }
+            None => w.out_col(alias, col, masks.get(i).copied().flatten()),
         }
         if windowed {
             w.push(&format!(" AS c{i}"));

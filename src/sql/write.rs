@@ -12,17 +12,21 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
     let Some(q) = ret else { return };
     w.push(" RETURNING ");
     let mut first = true;
-    for c in q
-        .cols
-        .iter()
-        .map(|c| &*c.column)
-        .chain(q.hidden.iter().map(String::as_str))
-    {
+    // Field read policies refer to the written row by its table name.
+    let mut table = SqlWriter::default();
+    table.ident(&q.table);
+    let cols = q.cols.iter().map(|c| (&*c.column, c.mask.as_deref()));
+    for (c, mask) in cols.chain(q.hidden.iter().map(|h| (h.as_str(), None))) {
         if !first {
             w.push(", ");
         }
         first = false;
-        w.ident(c);
+        match mask {
+            Some(_) => w.out_col(&table.sql, c, mask),
+            None => {
+                w.ident(c);
+            }
+        }
     }
     if first {
         w.push("1");

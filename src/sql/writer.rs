@@ -3,7 +3,7 @@
 
 use rusqlite::types::Value as SqlValue;
 
-use crate::query::ast::{CmpOp, Col, Filter, Link, Quant, RelatedSort, SortValue, TextOp};
+use crate::query::ast::{CmpOp, Col, Filter, Link, Operand, Quant, RelatedSort, SortValue, TextOp};
 
 /// SQL text and its parameters, built together.
 ///
@@ -90,6 +90,21 @@ impl SqlWriter {
             Col::Json { column, path } => {
                 self.push("json_extract(").qcol(alias, column).push(", ");
                 self.param(SqlValue::Text(path.clone())).push(")");
+            }
+        }
+    }
+
+    /// Appends an output column, wrapped in `CASE WHEN mask THEN … END` when
+    /// a field-level read policy applies to it.
+    pub(crate) fn out_col(&mut self, alias: &str, column: &str, mask: Option<&Filter>) {
+        match mask {
+            Some(m) => {
+                self.push("CASE WHEN ");
+                self.filter(m, alias);
+                self.push(" THEN ").qcol(alias, column).push(" END");
+            }
+            None => {
+                self.qcol(alias, column);
             }
         }
     }
@@ -189,6 +204,35 @@ impl SqlWriter {
                         pat.push('*');
                     }
                     self.push(" GLOB ").param(SqlValue::Text(pat));
+                }
+            }
+            Filter::Compare { left, op, right } => {
+                let side = |w: &mut SqlWriter, o: &Operand| match o {
+                    Operand::Column(c) => {
+                        w.qcol(alias, c);
+                    }
+                    Operand::Value(v) => {
+                        w.param(v.clone());
+                    }
+                };
+                match op {
+                    CmpOp::Eq | CmpOp::Ne => {
+                        side(self, left);
+                        self.push(if *op == CmpOp::Eq { " IS " } else { " IS NOT " });
+                        side(self, right);
+                    }
+                    _ => {
+                        self.push("(");
+                        side(self, left);
+                        self.push(match op {
+                            CmpOp::Lt => " < ",
+                            CmpOp::Lte => " <= ",
+                            CmpOp::Gt => " > ",
+                            _ => " >= ",
+                        });
+                        side(self, right);
+                        self.push(") IS 1");
+                    }
                 }
             }
             Filter::Raw { sql, params } => {
