@@ -815,13 +815,14 @@ mod lite {
             }));
         }
         let mut writers = Vec::new();
+        let n_posts = cfg.posts;
         for t in 0..4i64 {
             let posts = db.model("posts");
             let (stop, writes) = (stop.clone(), writes.clone());
             writers.push(tokio::spawn(async move {
                 let mut i = 0i64;
                 while !stop.load(Ordering::Relaxed) {
-                    let (uid, title, body, views, at) = post_values(t * 1_000_000 + i + 1);
+                    let (uid, title, body, views, at) = post_values((t * 100_003 + i) % n_posts + 1);
                     posts
                         .create(json!({"data": {"userId": uid, "title": title, "body": body, "views": views, "createdAt": at}}))
                         .await
