@@ -32,8 +32,6 @@
 //! sends typed commands over bounded channels and awaits oneshot replies.
 
 #![warn(missing_docs)]
-// Scaffolding: layers land one by one; removed once every layer is wired.
-#![allow(dead_code)]
 
 pub mod ddl;
 pub mod error;

@@ -346,17 +346,6 @@ pub(crate) struct Include {
     pub(crate) child: ReadQuery,
 }
 
-/// What a read returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReadMode {
-    /// Rows.
-    Rows,
-    /// `SELECT COUNT(*)`.
-    Count,
-    /// `SELECT EXISTS(…)`.
-    Exists,
-}
-
 /// A value in an INSERT.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum InsertVal {

@@ -35,8 +35,6 @@ pub(crate) enum SubFn {
     Count,
     /// `SUM(col)`.
     Sum,
-    /// `AVG(col)`.
-    Avg,
     /// `MIN(col)`.
     Min,
     /// `MAX(col)`.
@@ -150,37 +148,10 @@ impl ExtRead {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 fn pk_column(m: &Model) -> String {
     m.single_pk()
         .map(|f| f.column.clone())
         .unwrap_or_else(|| "rowid".to_string())
-}
-
-/// The subquery of a related-rows aggregate over relation `f` of `model`.
-fn sub_over(cx: &Cx<'_>, model: &Model, f: &Field, func: SubFn) -> Result<SubAgg> {
-    let (link, _) = relation_link(cx.schema, model, f)?;
-    let target = f
-        .relation()
-        .map(|r| cx.schema.model_by_id(r.target))
-        .ok_or_else(|| Error::invalid_args(&f.name, "not a relation"))?;
-    Ok(SubAgg {
-        table: target.table.clone(),
-        link,
-        func,
-        column: None,
-        row: Vec::new(),
-        pk: pk_column(target),
-        live: live_filter(target),
-        schema_filter: None,
-    })
 }
 
 /// The subquery of a `@from` field.

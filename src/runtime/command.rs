@@ -215,11 +215,6 @@ impl<T> ChanShared<T> {
         self.drain();
     }
 
-    /// Records the reason without stopping (the stop follows).
-    pub(crate) fn set_reason(&self, reason: StopReason) {
-        self.reason.store(reason as u8, Ordering::SeqCst);
-    }
-
     pub(crate) fn is_stopped(&self) -> bool {
         self.state.load(Ordering::SeqCst) == STOPPED
     }

@@ -10,9 +10,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
 
-/// Name of the lock table.
-pub(crate) const TABLE: &str = "_litestone_locks";
-
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS _litestone_locks (\
      name TEXT PRIMARY KEY NOT NULL, \
      owner TEXT NOT NULL, \

@@ -265,6 +265,7 @@ impl Runtime {
     }
 
     /// Begins a transaction that pins the writer, with the default timeout.
+    #[cfg(test)]
     pub(crate) async fn begin(&self, mode: TxMode) -> Result<TxConn> {
         self.begin_with(mode, DEFAULT_TX_TIMEOUT).await
     }

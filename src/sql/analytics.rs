@@ -382,7 +382,6 @@ fn sub_agg(w: &mut SqlWriter, s: &SubAgg, outer: &str) {
         let func = match s.func {
             SubFn::Count => Some("COUNT"),
             SubFn::Sum => Some("SUM"),
-            SubFn::Avg => Some("AVG"),
             SubFn::Min => Some("MIN"),
             SubFn::Max => Some("MAX"),
             SubFn::First | SubFn::Last | SubFn::Exists => None,

@@ -30,7 +30,7 @@ use super::exprs::{self, Args, display_name};
 #[derive(Default)]
 pub(super) struct Pending<'a> {
     /// One entry per relation field.
-    pub(super) relations: Vec<RelAttr<'a>>,
+    pub(super) relations: Vec<RelAttr>,
     /// `@from(...)` attributes to resolve once relations are known.
     pub(super) froms: Vec<(FieldId, &'a AttributeAst)>,
     /// Policy conditions (model-level and field-level) whose field paths
@@ -39,7 +39,7 @@ pub(super) struct Pending<'a> {
 }
 
 /// A relation field and its `@relation(...)` arguments.
-pub(super) struct RelAttr<'a> {
+pub(super) struct RelAttr {
     pub(super) field: FieldId,
     pub(super) name: Option<String>,
     pub(super) fields: Option<Vec<(String, ast::Expr)>>,
@@ -49,7 +49,6 @@ pub(super) struct RelAttr<'a> {
     pub(super) through: Option<ast::Ident>,
     /// The `@relation` attribute, or the field's type when there is none.
     pub(super) span: Span,
-    pub(super) attr: Option<&'a AttributeAst>,
 }
 
 /// Builds model `id` from its declaration.
@@ -1142,12 +1141,12 @@ fn schema_function(cx: &mut Ctx<'_>, model: &mut Model, fid: FieldId, a: &Attrib
     });
 }
 
-fn relation_attr_args<'a>(
+fn relation_attr_args(
     cx: &mut Ctx<'_>,
     fid: FieldId,
     decl: &ast::FieldDecl,
-    attr: Option<&'a AttributeAst>,
-) -> RelAttr<'a> {
+    attr: Option<&AttributeAst>,
+) -> RelAttr {
     let mut r = RelAttr {
         field: fid,
         name: None,
@@ -1157,7 +1156,6 @@ fn relation_attr_args<'a>(
         on_update: None,
         through: None,
         span: attr.map(|a| a.span).unwrap_or(decl.ty.span),
-        attr,
     };
     let Some(a) = attr else { return r };
     let args = Args::new(a);

@@ -299,7 +299,7 @@ fn type_label(cx: &Ctx<'_>, f: &Field) -> String {
     }
 }
 
-fn belongs_to_relation(cx: &mut Ctx<'_>, mid: ModelId, r: &RelAttr<'_>, target: ModelId) {
+fn belongs_to_relation(cx: &mut Ctx<'_>, mid: ModelId, r: &RelAttr, target: ModelId) {
     let mi = mid.0 as usize;
     let ti = target.0 as usize;
     let fname = cx.schema.models[mi].fields[r.field.0 as usize].name.clone();
@@ -456,7 +456,7 @@ fn belongs_to_relation(cx: &mut Ctx<'_>, mid: ModelId, r: &RelAttr<'_>, target: 
 fn back_relation(
     cx: &mut Ctx<'_>,
     me: &RelInfo,
-    r: &RelAttr<'_>,
+    r: &RelAttr,
     infos: &[RelInfo],
 ) -> Option<RelationKind> {
     let is_me = |i: &RelInfo| i.model == me.model && i.field == me.field;
@@ -599,7 +599,7 @@ fn implicit_m2m(
     cx: &mut Ctx<'_>,
     me: &RelInfo,
     other: &RelInfo,
-    r: &RelAttr<'_>,
+    r: &RelAttr,
 ) -> Option<RelationKind> {
     let m = &cx.schema.models[me.model.0 as usize];
     let t = &cx.schema.models[me.target.0 as usize];
