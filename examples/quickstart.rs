@@ -201,6 +201,18 @@ async fn main() -> litestone::Result<()> {
         .await?;
     println!("post 1 views after increment: {}", post["views"]);
 
+    // Aggregates and groups.
+    let stats = db
+        .model("posts")
+        .aggregate(json!({"_count": true, "_sum": {"views": true}, "_max": {"views": true}}))
+        .await?;
+    println!("posts aggregate: {stats}");
+    let by_published = db
+        .model("posts")
+        .group_by(json!({"by": ["published"], "_count": true, "_avg": {"views": true}}))
+        .await?;
+    println!("posts grouped by published: {by_published}");
+
     db.close().await?;
     println!("closed");
     Ok(())
