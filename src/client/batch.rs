@@ -76,8 +76,22 @@ impl Client {
                 None => db = Some(this_db),
             }
             let args = Value::Object(o);
-            let plan =
-                query::compile(&cx, model, Op::Query, &args).map_err(|e| prefix(e, &name))?;
+            // The same gate and global filters as a single model call.
+            query::gate::check(
+                schema,
+                model,
+                Op::Query,
+                &args,
+                &query::gate::Caller {
+                    auth: cx.auth,
+                    system: cx.system,
+                    gate: self.inner.gate.as_ref(),
+                },
+            )
+            .map_err(|e| prefix(e, &name))?;
+            let filtered = query::policy::global_filters(schema, model, &args, &self.inner.filters);
+            let plan = query::compile(&cx, model, Op::Query, filtered.as_ref().unwrap_or(&args))
+                .map_err(|e| prefix(e, &name))?;
             plans.push((name, model_name, args, plan));
         }
         let db = db.unwrap_or_else(|| "main".into());
