@@ -468,14 +468,31 @@ pub(crate) fn split_args(
     Ok((plain, aggs))
 }
 
+/// Refuses aggregates over fields the caller's read policies may hide.
+///
+/// # Errors
+/// [`crate::Error::AccessDenied`] naming the field.
+pub(crate) fn check_agg_columns(cx: &Cx<'_>, model: &Model, cols: &[AggCol]) -> Result<()> {
+    let used = cols.iter().flat_map(|c| {
+        c.expr
+            .column
+            .as_deref()
+            .into_iter()
+            .chain(c.expr.order.iter().map(|(o, _)| o.as_str()))
+    });
+    super::policy::check_readable_columns(cx, model, used, "aggregating")
+}
+
 /// Compiles `aggregate`.
 ///
 /// # Errors
-/// Argument errors with their JSON path.
+/// Argument errors with their JSON path; [`crate::Error::AccessDenied`] for
+/// aggregates over fields the caller may not read.
 pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> {
     let (plain, aggs) = split_args(args, &["where", "withDeleted", "onlyDeleted"])?;
     let q = build(cx, model, Some(&plain), ReadOpts::default(), "")?;
     let cols = parse_aggs(model, &aggs, "")?;
+    check_agg_columns(cx, model, &cols)?;
     let stmt = asql::aggregate(&q.table, &q.filter, &cols);
     Ok(Plan::Agg(AggPlan {
         stmt,

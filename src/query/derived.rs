@@ -360,6 +360,8 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
     ext.extra = derived_cols(cx, model, select)?;
     if let Some(w) = window {
         for c in super::window::parse(cx.schema, model, w)? {
+            // A window over a field the caller may not read would reveal it.
+            super::policy::check_readable_columns(cx, model, c.columns(), "a window over")?;
             ext.extra.push((c.out.clone(), Computed::Window(c)));
         }
     }

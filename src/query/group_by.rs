@@ -530,6 +530,13 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
         }
     }
     let aggs = parse_aggs(model, &agg_args, "")?;
+    super::aggregate::check_agg_columns(cx, model, &aggs)?;
+    super::policy::check_readable_columns(
+        cx,
+        model,
+        keys.iter().map(|k| k.column.as_str()),
+        "grouping by",
+    )?;
     let having = parse_having(cx, model, &keys, &aggs, plain.get("having"))?;
     let order = parse_order(model, &keys, &aggs, plain.get("orderBy"))?;
     let interval_key = keys.iter().find(|k| k.bucket.is_some());

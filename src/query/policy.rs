@@ -388,6 +388,46 @@ pub(crate) fn check_order(cx: &Cx<'_>, model: &Model, order: &[super::ast::Order
     Ok(())
 }
 
+/// Aggregating or grouping by a field whose read policy may hide it from
+/// this caller would reveal the hidden values (a `_sum` of salaries, the
+/// groups of a hidden column): refused with [`Error::AccessDenied`] unless
+/// the policy is always true for the caller. `columns` are column names of
+/// `model`; `what` names the use in the message (`aggregating`, `grouping by`).
+///
+/// # Errors
+/// [`Error::AccessDenied`] naming the field.
+pub(crate) fn check_readable_columns<'c>(
+    cx: &Cx<'_>,
+    model: &Model,
+    columns: impl IntoIterator<Item = &'c str>,
+    what: &str,
+) -> Result<()> {
+    if cx.system || model.fields.iter().all(|f| f.policies.is_empty()) {
+        return Ok(());
+    }
+    for c in columns {
+        let Some(f) = model
+            .columns()
+            .find(|f| f.column == c && !f.policies.is_empty())
+        else {
+            continue;
+        };
+        if let Some(r) = field_rules(cx, model, std::iter::once(f), Action::Read)? {
+            if !r.ok.is_true() {
+                return Err(Error::AccessDenied {
+                    model: model.name.clone(),
+                    operation: "read".into(),
+                    message: format!(
+                        "{what} `{}.{}` is not permitted: its read policy hides it from this caller",
+                        model.name, f.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A `where` condition on a field with read policies only holds on rows
 /// where the caller may read the field (otherwise filtering would reveal
 /// the hidden value).

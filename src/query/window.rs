@@ -86,6 +86,23 @@ pub(crate) struct WindowCol {
     pub(crate) filter: Option<Filter>,
 }
 
+impl WindowCol {
+    /// Every column the window reads: its argument, PARTITION BY and ORDER BY.
+    pub(crate) fn columns(&self) -> impl Iterator<Item = &str> {
+        let arg = match &self.func {
+            WinFn::Shift { column, .. }
+            | WinFn::FirstValue(column)
+            | WinFn::LastValue(column)
+            | WinFn::NthValue(column, _) => Some(column.as_str()),
+            WinFn::Agg(_, c) => c.as_deref(),
+            _ => None,
+        };
+        arg.into_iter()
+            .chain(self.partition.iter().map(String::as_str))
+            .chain(self.order.iter().map(|o| o.column.as_str()))
+    }
+}
+
 fn join(path: &str, key: &str) -> String {
     format!("{path}.{key}")
 }
