@@ -19,6 +19,7 @@ pub struct ClientBuilder {
     pub(crate) pragmas: Vec<(String, String)>,
     pub(crate) readers: Option<usize>,
     pub(crate) statement_cache: Option<usize>,
+    pub(crate) extensions: Vec<(String, Option<String>)>,
     pub(crate) tx_timeout: Option<std::time::Duration>,
     pub(crate) listeners: Vec<QueryListener>,
     pub(crate) gate: Option<crate::query::gate::GateFn>,
@@ -86,6 +87,20 @@ impl ClientBuilder {
     /// Prepared statements cached per connection (default 128).
     pub fn statement_cache(mut self, capacity: usize) -> Self {
         self.statement_cache = Some(capacity);
+        self
+    }
+
+    /// Loads the SQLite extension at `path` (with `entry_point`, or SQLite's
+    /// default entry point) into every connection, writer and readers.
+    ///
+    /// Opt-in twice: this method exists only with the `load_extension` cargo
+    /// feature. The library runs native code inside the process, so only
+    /// pass libraries you trust. Loading is enabled just for the load itself;
+    /// SQL's `load_extension()` function stays disabled.
+    #[cfg(feature = "load_extension")]
+    pub fn load_extension(mut self, path: &str, entry_point: Option<&str>) -> Self {
+        self.extensions
+            .push((path.to_string(), entry_point.map(str::to_string)));
         self
     }
 
@@ -205,6 +220,7 @@ impl ClientBuilder {
                 readers,
                 pragmas: self.pragmas.clone(),
                 statement_cache: self.statement_cache.unwrap_or(128),
+                extensions: self.extensions.clone(),
             })
             .await?;
             databases.insert(name, rt);

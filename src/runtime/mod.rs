@@ -91,6 +91,9 @@ pub(crate) struct RuntimeConfig {
     pub(crate) pragmas: Vec<(String, String)>,
     /// Prepared statements cached per connection.
     pub(crate) statement_cache: usize,
+    /// SQLite extensions loaded on every connection: library path and
+    /// optional entry point (only with the `load_extension` feature).
+    pub(crate) extensions: Vec<(String, Option<String>)>,
 }
 
 impl Default for RuntimeConfig {
@@ -100,6 +103,7 @@ impl Default for RuntimeConfig {
             readers: 2,
             pragmas: Vec::new(),
             statement_cache: 128,
+            extensions: Vec::new(),
         }
     }
 }

@@ -95,7 +95,42 @@ fn common(conn: &Connection, cfg: &RuntimeConfig) -> Result<()> {
     set_pragma(conn, "temp_store", "MEMORY")?;
     set_pragma(conn, "mmap_size", "268435456")?;
     conn.set_prepared_statement_cache_capacity(cfg.statement_cache);
+    load_extensions(conn, &cfg.extensions)
+}
+
+/// Loads the builder's extensions into `conn`.
+///
+/// Extension loading stays disabled except for the duration of these calls
+/// (the guard re-disables it), and no SQL runs meanwhile, so SQL text can
+/// never load a library: only paths the application gave the builder are
+/// loaded.
+#[cfg(feature = "load_extension")]
+#[allow(unsafe_code)]
+fn load_extensions(conn: &Connection, exts: &[(String, Option<String>)]) -> Result<()> {
+    for (path, entry) in exts {
+        // SAFETY: loading runs native code from `path`; the application
+        // opted in explicitly through `ClientBuilder::load_extension` (whose
+        // docs say the library must be trusted), and no SQL statement runs
+        // while loading is enabled.
+        unsafe {
+            let _guard = rusqlite::LoadExtensionGuard::new(conn)?;
+            conn.load_extension(path, entry.as_deref())?;
+        }
+    }
     Ok(())
+}
+
+#[cfg(not(feature = "load_extension"))]
+fn load_extensions(_conn: &Connection, exts: &[(String, Option<String>)]) -> Result<()> {
+    match exts.first() {
+        None => Ok(()),
+        Some((path, _)) => Err(Error::invalid_args(
+            "load_extension",
+            format!(
+                "cannot load `{path}`: litestone was built without the `load_extension` feature"
+            ),
+        )),
+    }
 }
 
 /// Pragmas that change the database file rather than the connection: set
