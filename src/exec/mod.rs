@@ -380,6 +380,20 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
             }
             run(conn, plan, log)
         }
+        Plan::Around {
+            before,
+            plan,
+            after,
+        } => {
+            for s in before {
+                execute(conn, s, log)?;
+            }
+            let v = run(conn, plan, log)?;
+            for s in after {
+                execute(conn, s, log)?;
+            }
+            Ok(v)
+        }
         Plan::Exec(stmts) => {
             // Consecutive statements sharing one text (bulk writes) reuse one
             // prepared statement instead of a cache lookup per row.
@@ -426,6 +440,21 @@ pub(crate) fn run_typed<T: DeserializeOwned>(
             check(conn, g, log)?;
         }
         return run_typed(conn, plan, log);
+    }
+    if let Plan::Around {
+        before,
+        plan,
+        after,
+    } = plan
+    {
+        for s in before {
+            execute(conn, s, log)?;
+        }
+        let v = run_typed(conn, plan, log)?;
+        for s in after {
+            execute(conn, s, log)?;
+        }
+        return Ok(v);
     }
     let Plan::Rows { rows, shape } = plan else {
         return Err(Error::invalid_args("", "typed results need a rows plan"));

@@ -20,6 +20,7 @@
 pub(crate) mod aggregate;
 pub(crate) mod ast;
 pub(crate) mod cache;
+pub(crate) mod cascade;
 pub(crate) mod cursor;
 pub(crate) mod derived;
 pub(crate) mod dispatch;
@@ -407,17 +408,23 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             )?;
             let ret = returning(cx, model, o)?;
             let shape = not_found(model, &format!("the where of {}", op.name()));
+            let set = soft_set(model, true);
             let plan = rows_write(
                 ret.as_ref(),
                 |r| {
                     if soft {
-                        sql::write::update(&model.table, &soft_set(model, true), &target, r)
+                        sql::write::update(&model.table, &set, &target, r)
                     } else {
                         sql::write::delete(&model.table, &target, r)
                     }
                 },
                 shape,
             );
+            let plan = if soft {
+                cascade_removal(cx, model, &set, plan)
+            } else {
+                plan
+            };
             Ok(policy::wrap(plan, guards))
         }
         Op::DeleteMany | Op::RemoveMany => {
@@ -431,14 +438,18 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 &mut target,
                 std::iter::empty(),
             )?;
-            Ok(policy::wrap(
-                Plan::Exec(vec![if soft {
-                    sql::write::update(&model.table, &soft_set(model, true), &target, None)
-                } else {
-                    sql::write::delete(&model.table, &target, None)
-                }]),
-                guards,
-            ))
+            let set = soft_set(model, true);
+            let plan = Plan::Exec(vec![if soft {
+                sql::write::update(&model.table, &set, &target, None)
+            } else {
+                sql::write::delete(&model.table, &target, None)
+            }]);
+            let plan = if soft {
+                cascade_removal(cx, model, &set, plan)
+            } else {
+                plan
+            };
+            Ok(policy::wrap(plan, guards))
         }
         Op::Restore => {
             if model.soft_delete.is_none() {
@@ -460,14 +471,22 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 std::iter::empty(),
             )?;
             let ret = returning(cx, model, o)?;
-            Ok(policy::wrap(
-                rows_write(
-                    ret.as_ref(),
-                    |r| sql::write::update(&model.table, &soft_set(model, false), &t, r),
-                    Shape::Many,
-                ),
-                guards,
-            ))
+            let plan = rows_write(
+                ret.as_ref(),
+                |r| sql::write::update(&model.table, &soft_set(model, false), &t, r),
+                Shape::Many,
+            );
+            let before = cascade::restoral(cx.schema, model, &t);
+            let plan = if before.is_empty() {
+                plan
+            } else {
+                Plan::Around {
+                    before,
+                    plan: Box::new(plan),
+                    after: Vec::new(),
+                }
+            };
+            Ok(policy::wrap(plan, guards))
         }
     }
 }
@@ -493,6 +512,23 @@ fn rows_plan(cx: &Cx<'_>, q: &ReadQuery, explicit_nulls: bool) -> sql::RowsPlan 
     sql::select::texts(&plan, &mut texts);
     cache.remember(key, texts.into());
     plan
+}
+
+/// Adds the `@@softDelete(cascade)` statements after a soft delete whose
+/// SET list is `set` (they reuse its timestamp).
+fn cascade_removal(cx: &Cx<'_>, model: &Model, set: &[(String, SetExpr)], plan: Plan) -> Plan {
+    let Some((_, SetExpr::Value(ts))) = set.first() else {
+        return plan;
+    };
+    let after = cascade::removal(cx.schema, model, ts);
+    if after.is_empty() {
+        return plan;
+    }
+    Plan::Around {
+        before: Vec::new(),
+        plan: Box::new(plan),
+        after,
+    }
 }
 
 fn soft_set(model: &Model, remove: bool) -> Vec<(String, SetExpr)> {

@@ -94,6 +94,17 @@ pub(crate) enum Plan {
     },
     /// Statements whose changes are summed → `{count}`.
     Exec(Vec<Stmt>),
+    /// Extra writes around a plan in the same command (soft-delete
+    /// cascades): `before` runs first, then `plan` (whose result is the
+    /// call's), then `after`.
+    Around {
+        /// Run before the plan.
+        before: Vec<Stmt>,
+        /// The plan.
+        plan: Box<Plan>,
+        /// Run after the plan.
+        after: Vec<Stmt>,
+    },
     /// `aggregate` / `groupBy` (see [`super::analytics`]).
     Agg(super::analytics::AggPlan),
     /// Recursive rows, flat or nested into trees (see [`super::analytics`]).
@@ -146,6 +157,15 @@ impl Plan {
                 out.push(count);
             }
             Plan::Exec(s) => out.extend(s.iter()),
+            Plan::Around {
+                before,
+                plan,
+                after,
+            } => {
+                out.extend(before.iter());
+                out.extend(plan.statements());
+                out.extend(after.iter());
+            }
             Plan::Agg(a) => out.push(&a.stmt),
             Plan::Tree(t) => rows(&t.rows, &mut out),
             Plan::Nested(n) => {
