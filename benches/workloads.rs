@@ -7,6 +7,18 @@
 //! cargo bench --bench workloads -- --only point_read_seq,include
 //! ```
 //!
+//! Where time goes (instruction counts, repeatable on a busy machine):
+//!
+//! ```sh
+//! cargo bench --bench workloads --no-run
+//! valgrind --tool=callgrind --callgrind-out-file=cg.out \
+//!     target/release/deps/workloads-<hash> --quick --profile include
+//! callgrind_annotate --inclusive=yes cg.out | head -60
+//! ```
+//!
+//! `--profile <workload>` runs only that workload (both systems), so the
+//! profile is not drowned in seeding and other workloads.
+//!
 //! Output: one JSON line per workload and system, then a markdown table with
 //! the litestone/baseline ratio. The baseline is rusqlite (bundled,
 //! `prepare_cached`, one connection per OS thread, the same pragmas and data):
