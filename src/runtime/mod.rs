@@ -19,6 +19,18 @@
 //! transaction is rolled back), (4) bounded channels, and (5) a short spin
 //! before parking, which keeps an awaited point read at a few µs of overhead.
 //!
+//! Caller-side spin (measured, rejected): a caller that busy-polls its
+//! oneshot reply for up to 25 µs after sending (only when it is the only
+//! request in flight on the queue) should skip the park/unpark of the
+//! awaiting thread. On the shared 2-core VM, with another build running,
+//! it made `point_read_seq` worse in a same-build A/B (quick harness,
+//! medians of 3): p50 14.7/15.2 µs without the spin, 11.5/82.3 µs with a
+//! `spin_loop` spin and 55.0/55.1 µs with a `yield_now` spin, and
+//! throughput fell from 50k/59k to 14k–22k ops/s. The spinning caller
+//! competes with the spinning reader for the two cores, so the reply
+//! arrives later, not sooner. Revisit only on an idle machine with more
+//! cores than spinning threads.
+//!
 //! # Using it from the client and query layers
 //!
 //! Go through `Client::run_read` / `Client::run_write`, never a runtime
