@@ -328,6 +328,11 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             };
             let mut shapes = ShapeCache::default();
             let mut bulk = Bulk::new(&model.table, &conflict);
+            // Create guards exist only where a model or field policy does:
+            // skip the per-row policy walk (and its field list) otherwise.
+            let policed = !cx.system
+                && (!model.policies.is_empty()
+                    || model.fields.iter().any(|f| !f.policies.is_empty()));
             let mut stmts = Vec::new();
             let mut guards = Vec::new();
             let mut path = String::new();
@@ -337,13 +342,15 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 use std::fmt::Write as _;
                 let _ = write!(path, "data[{i}]");
                 let row = write::insert_row(cx, model, item, &path)?;
-                guards.extend(policy::guard_insert(
-                    cx,
-                    model,
-                    &row,
-                    policy::data_fields(model, item).into_iter(),
-                    None,
-                )?);
+                if policed {
+                    guards.extend(policy::guard_insert(
+                        cx,
+                        model,
+                        &row,
+                        policy::data_fields(model, item).into_iter(),
+                        None,
+                    )?);
+                }
                 bulk.push(row, &mut stmts, &mut shapes);
             }
             bulk.flush(&mut stmts);
