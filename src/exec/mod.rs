@@ -11,6 +11,11 @@
 //! per connection. A plan with several statements (includes,
 //! findManyAndCount) runs inside one read transaction when the connection is
 //! in autocommit mode, so every statement sees the same snapshot.
+//!
+//! Typed reads with includes decode from a tree of owned rows (`tree`),
+//! never through JSON; bulk writes (`Plan::Exec`) reuse one prepared
+//! statement across consecutive statements sharing one text, which the
+//! multi-row `createMany` chunks do.
 
 mod analytics;
 
