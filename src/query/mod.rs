@@ -578,7 +578,7 @@ impl ShapeCache {
 const BULK_MAX_PARAMS: usize = 32_766;
 /// Most rows one bulk statement inserts: past a few hundred rows a bigger
 /// statement no longer pays (measured on insert_bulk, see the module docs).
-const BULK_MAX_ROWS: usize = 256;
+const BULK_MAX_ROWS: usize = 64;
 
 /// `createMany` chunking: consecutive rows of one all-parameter shape (same
 /// columns, no sequence columns, no upsert) go into one multi-row `INSERT …
