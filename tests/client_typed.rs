@@ -132,7 +132,7 @@ async fn typed_reads() {
     }
     let e = m.find_many_as::<Wrong>(json!({})).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgs);
-    // includes fall back through JSON
+    // includes decode from the fetched row tree
     #[derive(Debug, Deserialize)]
     struct WithPosts {
         id: i64,
@@ -147,6 +147,30 @@ async fn typed_reads() {
         .await
         .unwrap();
     assert_eq!((w[0].id, w[0].posts[0].title.as_str()), (2, "Bob post"));
+    // a to-one include decodes into an Option (present) and the JSON path agrees
+    #[derive(Debug, Deserialize)]
+    struct PostAuthor {
+        title: String,
+        author: Option<AuthorId>,
+    }
+    #[derive(Debug, Deserialize)]
+    struct AuthorId {
+        id: i64,
+    }
+    let args = json!({"where": {"title": "Bob post"}, "select": {"title": true, "author": {"select": {"id": true}}}});
+    let p: Vec<PostAuthor> = db
+        .client
+        .model("posts")
+        .find_many_as(args.clone())
+        .await
+        .unwrap();
+    let j = db.client.model("posts").find_many(args).await.unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].title, j[0]["title"].as_str().unwrap());
+    assert_eq!(
+        Some(p[0].author.as_ref().unwrap().id),
+        j[0]["author"]["id"].as_i64()
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,11 @@
 //! per connection. A plan with several statements (includes,
 //! findManyAndCount) runs inside one read transaction when the connection is
 //! in autocommit mode, so every statement sees the same snapshot.
+//!
+//! Typed reads with includes decode from a tree of owned rows (`tree`),
+//! never through JSON; bulk writes (`Plan::Exec`) reuse one prepared
+//! statement across consecutive statements sharing one text, which the
+//! multi-row `createMany` chunks do.
 
 mod analytics;
 
@@ -28,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::sql::{Guard, IncludePlan, Plan, RowsPlan, Shape, Stmt};
 
 pub(crate) mod stream;
+mod tree;
 
 /// One executed statement, recorded only when someone listens.
 #[derive(Debug, Clone)]
@@ -424,7 +430,8 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
 }
 
 /// Runs a rows plan and decodes every row straight into `T`. Plans with
-/// includes fall back to JSON rows converted with `serde_json`.
+/// includes decode from a tree of owned rows ([`tree`]); only `_count`
+/// selections fall back to JSON rows converted with `serde_json`.
 ///
 /// # Errors
 /// As [`run`], plus `InvalidArgs` when a row does not fit `T`.
@@ -459,6 +466,26 @@ pub(crate) fn run_typed<T: DeserializeOwned>(
     let Plan::Rows { rows, shape } = plan else {
         return Err(Error::invalid_args("", "typed results need a rows plan"));
     };
+    if !rows.includes.is_empty() && *shape != Shape::Null && tree::supported(rows) {
+        let mut nodes = snapshot(conn, true, || tree::fetch(conn, rows, None, log))?;
+        if !matches!(shape, Shape::Many) {
+            nodes.truncate(1);
+        }
+        if nodes.is_empty() {
+            if let Shape::OrThrow(model, message) = shape {
+                return Err(Error::NotFound {
+                    model: model.clone(),
+                    message: message.clone(),
+                });
+            }
+        }
+        return nodes
+            .iter()
+            .map(|node| {
+                T::deserialize(tree::NodeDe { node, plan: rows }).map_err(|e| decode_err(e.0))
+            })
+            .collect();
+    }
     let nested = rows.cols.iter().any(|c| c.count.is_some());
     if !rows.includes.is_empty() || nested || *shape == Shape::Null {
         let v = run(conn, plan, log)?;

@@ -328,7 +328,13 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 Some(_) => return Err(Error::invalid_args("skipDuplicates", "expected a boolean")),
             };
             let mut shapes = ShapeCache::default();
-            let mut stmts = Vec::with_capacity(items.len());
+            let mut bulk = Bulk::new(&model.table, &conflict);
+            // Create guards exist only where a model or field policy does:
+            // skip the per-row policy walk (and its field list) otherwise.
+            let policed = !cx.system
+                && (!model.policies.is_empty()
+                    || model.fields.iter().any(|f| !f.policies.is_empty()));
+            let mut stmts = Vec::new();
             let mut guards = Vec::new();
             let mut path = String::new();
             for (i, item) in items.iter().enumerate() {
@@ -337,15 +343,18 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 use std::fmt::Write as _;
                 let _ = write!(path, "data[{i}]");
                 let row = write::insert_row(cx, model, item, &path)?;
-                guards.extend(policy::guard_insert(
-                    cx,
-                    model,
-                    &row,
-                    policy::data_fields(model, item).into_iter(),
-                    None,
-                )?);
-                stmts.push(shapes.insert(&model.table, &row, &conflict));
+                if policed {
+                    guards.extend(policy::guard_insert(
+                        cx,
+                        model,
+                        &row,
+                        policy::data_fields(model, item).into_iter(),
+                        None,
+                    )?);
+                }
+                bulk.push(row, &mut stmts, &mut shapes);
             }
+            bulk.flush(&mut stmts);
             Ok(policy::wrap(Plan::Exec(stmts), guards))
         }
         Op::Update => {
@@ -597,6 +606,96 @@ impl ShapeCache {
         let stmt = sql::write::insert(table, row, conflict, None);
         self.0.insert(key, stmt.sql.clone());
         stmt
+    }
+}
+
+/// Most parameters one bulk statement binds (SQLite's default
+/// `SQLITE_MAX_VARIABLE_NUMBER` is 32766).
+const BULK_MAX_PARAMS: usize = 32_766;
+/// Most rows one bulk statement inserts: past a few hundred rows a bigger
+/// statement no longer pays (measured on insert_bulk, see the module docs).
+const BULK_MAX_ROWS: usize = 64;
+
+/// `createMany` chunking: consecutive rows of one all-parameter shape (same
+/// columns, no sequence columns, no upsert) go into one multi-row `INSERT …
+/// VALUES (…), (…)` per chunk of up to [`BULK_MAX_ROWS`] rows, their
+/// parameters moved (not cloned) into the statement. One text per chunk size
+/// is written once and shared, so the executor reuses one prepared
+/// statement for every full chunk. Other rows (sequences evaluate
+/// `MAX(col) + 1` and must see the rows inserted before them; upserts) keep
+/// one statement per row through [`ShapeCache`].
+struct Bulk<'a> {
+    table: &'a str,
+    conflict: &'a Conflict,
+    cols: Vec<String>,
+    params: Vec<SqlValue>,
+    rows: usize,
+    max_rows: usize,
+    texts: HashMap<usize, Arc<str>>,
+}
+
+impl<'a> Bulk<'a> {
+    fn new(table: &'a str, conflict: &'a Conflict) -> Self {
+        Bulk {
+            table,
+            conflict,
+            cols: Vec::new(),
+            params: Vec::new(),
+            rows: 0,
+            max_rows: 1,
+            texts: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, row: InsertRow, stmts: &mut Vec<Stmt>, shapes: &mut ShapeCache) {
+        let batchable = !matches!(self.conflict, Conflict::Update { .. })
+            && !row.values.is_empty()
+            && row
+                .values
+                .iter()
+                .all(|(_, v)| matches!(v, ast::InsertVal::Param(_)));
+        if !batchable {
+            self.flush(stmts);
+            stmts.push(shapes.insert(self.table, &row, self.conflict));
+            return;
+        }
+        let same = self.cols.len() == row.values.len()
+            && self.cols.iter().zip(&row.values).all(|(a, (b, _))| a == b);
+        if !same {
+            self.flush(stmts);
+            self.cols = row.values.iter().map(|(c, _)| c.clone()).collect();
+            self.texts.clear();
+            self.max_rows = (BULK_MAX_PARAMS / self.cols.len()).clamp(1, BULK_MAX_ROWS);
+        }
+        if self.params.capacity() == 0 {
+            self.params.reserve_exact(self.max_rows * self.cols.len());
+        }
+        for (_, v) in row.values {
+            if let ast::InsertVal::Param(p) = v {
+                self.params.push(p);
+            }
+        }
+        self.rows += 1;
+        if self.rows == self.max_rows {
+            self.flush(stmts);
+        }
+    }
+
+    fn flush(&mut self, stmts: &mut Vec<Stmt>) {
+        if self.rows == 0 {
+            return;
+        }
+        let (table, cols, conflict, rows) = (self.table, &self.cols, self.conflict, self.rows);
+        let sql = self
+            .texts
+            .entry(rows)
+            .or_insert_with(|| sql::write::insert_values(table, cols, rows, conflict))
+            .clone();
+        stmts.push(Stmt {
+            sql,
+            params: std::mem::take(&mut self.params),
+        });
+        self.rows = 0;
     }
 }
 
