@@ -209,6 +209,14 @@ struct Post {
 
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
+struct Big {
+    id: i64,
+    n: i64,
+    label: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
 struct UserWithPosts {
     id: i64,
     email: String,
@@ -526,7 +534,7 @@ mod baseline {
         let c = open(path, sync);
         let start = Instant::now();
         for i in 0..total {
-            let (uid, title, body, views, at) = post_values(i as i64 + 1);
+            let (uid, title, body, views, at) = post_values(i as i64 % cfg.posts + 1);
             let id: i64 = c
                 .prepare_cached(INSERT)
                 .expect("prepare")
@@ -548,7 +556,7 @@ mod baseline {
                 )
                 .expect("prepare");
             for i in 0..cfg.bulk_rows {
-                let (uid, title, body, views, at) = post_values(i as i64 + 1);
+                let (uid, title, body, views, at) = post_values(i as i64 % cfg.posts + 1);
                 st.execute(params![uid, title, body, views, at])
                     .expect("insert");
             }
@@ -594,7 +602,7 @@ mod baseline {
                 let c = open(path, "NORMAL");
                 let mut i = 0u64;
                 while !stop2.load(Ordering::Relaxed) {
-                    let (uid, title, body, views, at) = post_values(i as i64 + 1);
+                    let (uid, title, body, views, at) = post_values(i as i64 % cfg.posts + 1);
                     c.prepare_cached(INSERT)
                         .expect("prepare")
                         .query_row(params![uid, title, body, views, at], |r| r.get::<_, i64>(0))
@@ -784,7 +792,7 @@ mod lite {
     pub(super) async fn insert_bulk(db: &Client, cfg: &Config) -> Figure {
         let data: Vec<serde_json::Value> = (0..cfg.bulk_rows)
             .map(|i| {
-                let (uid, title, body, views, at) = post_values(i as i64 + 1);
+                let (uid, title, body, views, at) = post_values(i as i64 % cfg.posts + 1);
                 json!({"userId": uid, "title": title, "body": body, "views": views, "createdAt": at})
             })
             .collect();
@@ -869,7 +877,7 @@ mod lite {
         let start = Instant::now();
         let mut stream = db
             .model("big")
-            .find_many_stream(json!({"orderBy": {"id": "asc"}}));
+            .find_many_stream_as::<Big>(json!({"orderBy": {"id": "asc"}}));
         let mut count = 0usize;
         while let Some(row) = stream.next().await {
             std::hint::black_box(row.expect("row"));

@@ -1,7 +1,7 @@
 //! [`RowStream`]: `find_many` as a `futures::Stream` with bounded memory.
 //!
 //! The read runs on a reader thread (one snapshot) and hands rows over in
-//! pages of a few hundred through a channel of two pages: when the consumer
+//! pages of 1,024 rows through a channel of two pages: when the consumer
 //! stops polling, the reader blocks on the full channel (back-pressure), so
 //! memory stays bounded however many rows match. Dropping the stream stops
 //! the read at the next page boundary and frees the reader. The stream holds

@@ -15,8 +15,9 @@ use crate::codec::de::RowDeserializer;
 use crate::error::{Error, Result};
 use crate::sql::RowsPlan;
 
-/// Rows per page handed to the sink.
-pub(crate) const PAGE_ROWS: usize = 256;
+/// Rows per page handed to the sink: 1,024 measured 0.69–0.76× the plain
+/// rusqlite row rate on stream_large (typed), 256 only 0.62×.
+pub(crate) const PAGE_ROWS: usize = 1024;
 
 /// Walks `plan`, calling `sink` with each page of JSON rows until the rows
 /// run out or `sink` returns `false` (the consumer went away).
