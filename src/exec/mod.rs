@@ -253,6 +253,24 @@ fn execute(conn: &Connection, stmt: &Stmt, log: &mut Log) -> Result<u64> {
     Ok(n)
 }
 
+/// Runs `before`, then `f` (whose result is returned), then `after`.
+fn around<R>(
+    conn: &Connection,
+    before: &[Stmt],
+    after: &[Stmt],
+    log: &mut Log,
+    f: impl FnOnce(&mut Log) -> Result<R>,
+) -> Result<R> {
+    for s in before {
+        execute(conn, s, log)?;
+    }
+    let v = f(log)?;
+    for s in after {
+        execute(conn, s, log)?;
+    }
+    Ok(v)
+}
+
 /// Runs `f` in one read snapshot when the plan has several statements and
 /// the connection is not already inside a transaction.
 fn snapshot<R>(conn: &Connection, multi: bool, f: impl FnOnce() -> Result<R>) -> Result<R> {
@@ -390,16 +408,7 @@ pub(crate) fn run(conn: &Connection, plan: &Plan, log: &mut Log) -> Result<Value
             before,
             plan,
             after,
-        } => {
-            for s in before {
-                execute(conn, s, log)?;
-            }
-            let v = run(conn, plan, log)?;
-            for s in after {
-                execute(conn, s, log)?;
-            }
-            Ok(v)
-        }
+        } => around(conn, before, after, log, |log| run(conn, plan, log)),
         Plan::Exec(stmts) => {
             // Consecutive statements sharing one text (bulk writes) reuse one
             // prepared statement instead of a cache lookup per row.
@@ -454,14 +463,7 @@ pub(crate) fn run_typed<T: DeserializeOwned>(
         after,
     } = plan
     {
-        for s in before {
-            execute(conn, s, log)?;
-        }
-        let v = run_typed(conn, plan, log)?;
-        for s in after {
-            execute(conn, s, log)?;
-        }
-        return Ok(v);
+        return around(conn, before, after, log, |log| run_typed(conn, plan, log));
     }
     let Plan::Rows { rows, shape } = plan else {
         return Err(Error::invalid_args("", "typed results need a rows plan"));

@@ -417,24 +417,16 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
             )?;
             let ret = returning(cx, model, o)?;
             let shape = not_found(model, &format!("the where of {}", op.name()));
-            let set = soft_set(model, true);
+            let set = soft.then(|| soft_set(model, true));
             let plan = rows_write(
                 ret.as_ref(),
-                |r| {
-                    if soft {
-                        sql::write::update(&model.table, &set, &target, r)
-                    } else {
-                        sql::write::delete(&model.table, &target, r)
-                    }
-                },
+                |r| removal_stmt(model, set.as_deref(), &target, r),
                 shape,
             );
-            let plan = if soft {
-                cascade_removal(cx, model, &set, plan)
-            } else {
-                plan
-            };
-            Ok(policy::wrap(plan, guards))
+            Ok(policy::wrap(
+                cascade_removal(cx, model, set.as_deref(), plan),
+                guards,
+            ))
         }
         Op::DeleteMany | Op::RemoveMany => {
             let o = args_object(args, &["where", "all"], "")?;
@@ -447,18 +439,12 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 &mut target,
                 std::iter::empty(),
             )?;
-            let set = soft_set(model, true);
-            let plan = Plan::Exec(vec![if soft {
-                sql::write::update(&model.table, &set, &target, None)
-            } else {
-                sql::write::delete(&model.table, &target, None)
-            }]);
-            let plan = if soft {
-                cascade_removal(cx, model, &set, plan)
-            } else {
-                plan
-            };
-            Ok(policy::wrap(plan, guards))
+            let set = soft.then(|| soft_set(model, true));
+            let plan = Plan::Exec(vec![removal_stmt(model, set.as_deref(), &target, None)]);
+            Ok(policy::wrap(
+                cascade_removal(cx, model, set.as_deref(), plan),
+                guards,
+            ))
         }
         Op::Restore => {
             if model.soft_delete.is_none() {
@@ -523,10 +509,29 @@ fn rows_plan(cx: &Cx<'_>, q: &ReadQuery, explicit_nulls: bool) -> sql::RowsPlan 
     plan
 }
 
+/// The statement removing the rows of `target`: a soft delete stamping the
+/// SET list `soft`, or a hard DELETE when there is none.
+fn removal_stmt(
+    model: &Model,
+    soft: Option<&[(String, SetExpr)]>,
+    target: &Target,
+    ret: Option<&ReadQuery>,
+) -> Stmt {
+    match soft {
+        Some(set) => sql::write::update(&model.table, set, target, ret),
+        None => sql::write::delete(&model.table, target, ret),
+    }
+}
+
 /// Adds the `@@softDelete(cascade)` statements after a soft delete whose
-/// SET list is `set` (they reuse its timestamp).
-fn cascade_removal(cx: &Cx<'_>, model: &Model, set: &[(String, SetExpr)], plan: Plan) -> Plan {
-    let Some((_, SetExpr::Value(ts))) = set.first() else {
+/// SET list is `soft` (they reuse its timestamp); hard deletes get none.
+fn cascade_removal(
+    cx: &Cx<'_>,
+    model: &Model,
+    soft: Option<&[(String, SetExpr)]>,
+    plan: Plan,
+) -> Plan {
+    let Some((_, SetExpr::Value(ts))) = soft.and_then(|s| s.first()) else {
         return plan;
     };
     let after = cascade::removal(cx.schema, model, ts);
