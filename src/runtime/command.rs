@@ -15,7 +15,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -194,6 +194,8 @@ pub(crate) struct ChanShared<T> {
     state: AtomicU8,
     reason: AtomicU8,
     what: &'static str,
+    /// Requests sent on this queue whose reply has not arrived yet.
+    inflight: AtomicUsize,
 }
 
 impl<T> ChanShared<T> {
@@ -271,6 +273,7 @@ impl<T> Chan<T> {
                 state: AtomicU8::new(OPEN),
                 reason: AtomicU8::new(StopReason::Closed as u8),
                 what,
+                inflight: AtomicUsize::new(0),
             }),
         }
     }
@@ -315,12 +318,54 @@ impl<T> Chan<T> {
         &self,
         make: impl FnOnce(oneshot::Sender<Result<R>>) -> T,
     ) -> Result<R> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, mut answer) = oneshot::channel();
+        let _inflight = InFlight::enter(&self.shared.inflight);
         self.send(make(reply)).await?;
+        // Alone on the queue: the actor is (almost always) spinning and
+        // answers within microseconds, so poll the reply briefly instead of
+        // parking this worker thread and paying a futex wake-up.
+        if self.shared.inflight.load(Ordering::Relaxed) == 1 {
+            let start = Instant::now();
+            let mut spins = 0u32;
+            loop {
+                match answer.try_recv() {
+                    Ok(r) => return r,
+                    Err(oneshot::error::TryRecvError::Closed) => {
+                        return Err(self.shared.closed_error());
+                    }
+                    Err(oneshot::error::TryRecvError::Empty) => {}
+                }
+                spins += 1;
+                if spins % 16 == 0 && start.elapsed() >= CALLER_SPIN {
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+        }
         match answer.await {
             Ok(r) => r,
             Err(_) => Err(self.shared.closed_error()),
         }
+    }
+}
+
+/// How long a caller alone on a queue polls for its reply before parking.
+const CALLER_SPIN: Duration = Duration::from_micros(30);
+
+/// Counts a request as in flight until dropped (reply received, error, or
+/// the caller's future dropped).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(n: &'a AtomicUsize) -> InFlight<'a> {
+        n.fetch_add(1, Ordering::Relaxed);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

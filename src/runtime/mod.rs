@@ -19,17 +19,25 @@
 //! transaction is rolled back), (4) bounded channels, and (5) a short spin
 //! before parking, which keeps an awaited point read at a few µs of overhead.
 //!
-//! Caller-side spin (measured, rejected): a caller that busy-polls its
-//! oneshot reply for up to 25 µs after sending (only when it is the only
-//! request in flight on the queue) should skip the park/unpark of the
-//! awaiting thread. On the shared 2-core VM, with another build running,
-//! it made `point_read_seq` worse in a same-build A/B (quick harness,
-//! medians of 3): p50 14.7/15.2 µs without the spin, 11.5/82.3 µs with a
-//! `spin_loop` spin and 55.0/55.1 µs with a `yield_now` spin, and
-//! throughput fell from 50k/59k to 14k–22k ops/s. The spinning caller
-//! competes with the spinning reader for the two cores, so the reply
-//! arrives later, not sooner. Revisit only on an idle machine with more
-//! cores than spinning threads.
+//! Caller-side spin: a caller that is the only request in flight on a
+//! queue polls its oneshot reply for up to 30 µs after sending before it
+//! awaits (parks) — the actor is spinning too, so the reply usually lands
+//! within that window and the futex wake-up of a parked tokio worker (the
+//! bulk of a hop on this VM) is skipped. With several requests in flight
+//! it never spins, so concurrent workloads are unaffected. Measured on the
+//! 2-core VM (quick harness, same build, idle machine): `point_read_seq`
+//! p50 21–27 µs → 7.5–9.4 µs, `point_read_conc` and `mixed` unchanged. (An
+//! earlier A/B made while other builds loaded both cores had the spinning
+//! caller and the spinning reader fight for the cores and came out worse;
+//! on a loaded machine the spin ends after 30 µs and costs at most that.)
+//!
+//! Inline point reads (measured, rejected): running `find_unique` on the
+//! caller's tokio worker with an idle reader connection (no hop at all)
+//! gave `point_read_seq` p50 6.7 µs, but did not raise `point_read_conc`
+//! and cut `mixed` writes to a third: 32 read tasks then keep both workers
+//! busy in SQLite, and the writer thread and the write tasks' wake-ups
+//! starve. A task whose reads never return `Pending` also has to yield by
+//! hand or it starves the rest of its worker.
 //!
 //! # Using it from the client and query layers
 //!
