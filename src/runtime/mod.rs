@@ -33,11 +33,13 @@
 //!
 //! Inline point reads (measured, rejected): running `find_unique` on the
 //! caller's tokio worker with an idle reader connection (no hop at all)
-//! gave `point_read_seq` p50 6.7 µs, but did not raise `point_read_conc`
-//! and cut `mixed` writes to a third: 32 read tasks then keep both workers
-//! busy in SQLite, and the writer thread and the write tasks' wake-ups
-//! starve. A task whose reads never return `Pending` also has to yield by
-//! hand or it starves the rest of its worker.
+//! gave `point_read_seq` p50 6.9–7.0 µs (vs 8.4–10.5 µs with the spin), but
+//! `point_read_conc` fell to 0.55–0.61× (from 0.63–0.72×) and `mixed` did
+//! not move. A task whose reads never return `Pending` must yield by hand
+//! or it starves its worker (a loop of them hung the harness); yielding
+//! once per read (`yield_now`) makes the worker poll its I/O driver each
+//! time, and yielding per co-operative budget starves the write tasks of
+//! `mixed`.
 //!
 //! # Using it from the client and query layers
 //!
