@@ -1,8 +1,9 @@
 //! FTS5 `search` and `optimize_fts` on `@@fts` models.
 //!
-//! `search` takes a plain JSON string (the FTS5 query) or `{query, where,
+//! `search` takes a plain JSON string (the FTS5 query), `{query, where,
 //! limit, offset, orderBy, select, include, withDeleted, onlyDeleted,
-//! highlight, snippet}`. Rows match the FTS5 query AND the `where`, ranked
+//! highlight, snippet}`, or the README's two arguments as an array
+//! `[query, {where, …}]`. Rows match the FTS5 query AND the `where`, ranked
 //! by bm25 (best first; `orderBy` terms break ties). Decisions where the
 //! README is silent:
 //! - `highlight: true` adds `_highlight: {field: text}` for every indexed
@@ -174,10 +175,31 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
     let mut o = match args {
         Value::String(s) => Map::from_iter([("query".to_string(), Value::String(s.clone()))]),
         Value::Object(o) => o.clone(),
+        // The README's two positional arguments: `["query", {where, …}]`.
+        Value::Array(a)
+            if matches!(
+                a.as_slice(),
+                [Value::String(_)] | [Value::String(_), Value::Object(_)]
+            ) =>
+        {
+            let mut o = a
+                .get(1)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            if o.contains_key("query") {
+                return Err(Error::invalid_args(
+                    "query",
+                    "given twice: as the first element and inside the options",
+                ));
+            }
+            o.insert("query".to_string(), a[0].clone());
+            o
+        }
         _ => {
             return Err(Error::invalid_args(
                 "",
-                "expected a query string or {query, where, limit, …}",
+                "expected a query string, {query, where, limit, …} or [query, {where, limit, …}]",
             ));
         }
     };
