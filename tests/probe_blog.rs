@@ -4,6 +4,8 @@
 //! join, a category tree read recursively, FTS search, nested writes, and
 //! window/interval analytics checked against hand-written SQL.
 
+#![allow(clippy::unwrap_used)]
+
 use litestone::{Client, ErrorKind};
 use serde_json::{Value, json};
 

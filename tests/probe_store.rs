@@ -4,6 +4,8 @@
 //! aggregates and groups checked against hand-written SQL on the same file,
 //! writes with atomic operators, cursor pages, and bad input.
 
+#![allow(clippy::unwrap_used)]
+
 use litestone::{Client, ErrorKind};
 use serde_json::{Value, json};
 
