@@ -839,6 +839,76 @@ fn has_relation_data(model: &Model, data: Option<&Value>) -> bool {
     })
 }
 
+/// Whether writes to `model` are subject to access control: row or field
+/// policies, or a `@@gate`.
+fn policed(model: &Model) -> bool {
+    !model.policies.is_empty()
+        || model.gate.is_some()
+        || model.fields.iter().any(|f| !f.policies.is_empty())
+}
+
+/// Collects every model a nested `data` value may write: the relation keys
+/// of `model` found anywhere inside it, followed into their target models
+/// (an over-approximation: keys inside a nested `where` count too).
+fn written_models<'s>(
+    schema: &'s crate::schema::Schema,
+    model: &'s Model,
+    v: &Value,
+    out: &mut Vec<&'s Model>,
+) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                let target = model
+                    .field(k)
+                    .and_then(|f| f.relation())
+                    .map(|r| schema.model_by_id(r.target));
+                match target {
+                    Some(t) => {
+                        if !out.iter().any(|m| m.name == t.name) {
+                            out.push(t);
+                        }
+                        written_models(schema, t, x, out);
+                    }
+                    None => written_models(schema, model, x, out),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                written_models(schema, model, x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Nested writes are not yet checked against policies or gates model by
+/// model, so one that touches a policed model is refused (fail closed)
+/// rather than run unchecked. `as_system()` clients are not refused.
+fn refuse_policed(
+    schema: &crate::schema::Schema,
+    model: &Model,
+    op: Op,
+    data: &Value,
+) -> Result<()> {
+    let mut touched = vec![model];
+    written_models(schema, model, data, &mut touched);
+    if let Some(m) = touched.into_iter().find(|m| policed(m)) {
+        return Err(Error::AccessDenied {
+            model: m.name.clone(),
+            operation: if op == Op::Create { "create" } else { "update" }.to_string(),
+            message: format!(
+                "nested writes are not checked against access rules yet, and `{}` has \
+                 @@allow/@@deny/@allow rules or a @@gate: write each model with its own \
+                 call (inside a transaction), or use as_system()",
+                m.name
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Takes over `create` / `update` calls whose `data` writes relations.
 ///
 /// # Errors
@@ -850,6 +920,9 @@ pub(crate) fn hook(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Result<O
     let data = args.get("data");
     if !has_relation_data(model, data) {
         return Ok(None);
+    }
+    if !cx.system {
+        refuse_policed(cx.schema, model, op, data.unwrap_or(&Value::Null))?;
     }
     let allowed: &[&str] = if op == Op::Create {
         &["data", "select", "include"]
