@@ -516,6 +516,39 @@ async fn derived_fields_are_computed_and_read_only() {
         json!({"rows": [{"id": 2, "paidCount": 1, "rk": 2}], "total": 3})
     );
 
+    // Included rows and cursor pages carry them too (same values).
+    let orders = db
+        .client
+        .model("orders")
+        .find_many(
+            json!({"where": {"accountId": {"not": null}}, "orderBy": {"id": "asc"},
+            "include": {"account": {"select": {"id": true, "orderCount": true, "revenue": true}}}}),
+        )
+        .await
+        .expect("include");
+    for o in orders.as_array().expect("rows") {
+        let id = o["account"]["id"].as_i64().expect("account id") as usize;
+        let top = &got[id - 1];
+        assert_eq!(o["account"]["orderCount"], top["orderCount"], "{o}");
+        assert_eq!(o["account"]["revenue"], top["revenue"], "{o}");
+        assert!(o["account"].get("name").is_none());
+    }
+    let mut cursor = Value::Null;
+    let mut paged = Vec::new();
+    loop {
+        let mut args = json!({"limit": 3, "orderBy": {"id": "asc"}});
+        if !cursor.is_null() {
+            args["cursor"] = cursor.clone();
+        }
+        let page = accounts.find_many_cursor(args).await.expect("cursor");
+        paged.extend(page["items"].as_array().expect("items").iter().cloned());
+        if page["hasMore"] != json!(true) {
+            break;
+        }
+        cursor = page["nextCursor"].clone();
+    }
+    assert_eq!(Value::Array(paged), got);
+
     // Read-only.
     let e = accounts
         .create(json!({"data": {"id": 9, "name": "X", "orderCount": 3}}))

@@ -432,7 +432,7 @@ pub(crate) fn decode(kind: Kind, v: ValueRef<'_>) -> Value {
         }
         ValueRef::Real(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
         ValueRef::Text(t) => {
-            let s = String::from_utf8_lossy(t);
+            let s = text(t);
             if kind.is_json_text() {
                 serde_json::from_str(&s).unwrap_or(Value::String(s.into_owned()))
             } else {
@@ -449,7 +449,16 @@ pub(crate) fn owned(v: ValueRef<'_>) -> SqlValue {
         ValueRef::Null => SqlValue::Null,
         ValueRef::Integer(i) => SqlValue::Integer(i),
         ValueRef::Real(f) => SqlValue::Real(f),
-        ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) => SqlValue::Text(text(t).into_owned()),
         ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
+    }
+}
+
+/// SQLite text as `str`: borrowed when it is valid UTF-8 (the common case,
+/// checked with the fast validator), lossily repaired otherwise.
+pub(crate) fn text(t: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(t) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(t),
     }
 }

@@ -276,6 +276,10 @@ pub(crate) struct OutCol {
     /// A relation count (`_count: {select: {posts: true}}`) instead of a
     /// column; returned under the row's `_count` object.
     pub(crate) count: Option<Box<RelatedSort>>,
+    /// A `@from` derived field: a correlated subquery instead of a column
+    /// (include levels and cursor pages; top-level reads add theirs as
+    /// extended-read columns).
+    pub(crate) derived: Option<Box<super::derived::SubAgg>>,
 }
 
 impl crate::codec::de::ColumnInfo for OutCol {

@@ -9,10 +9,12 @@
 //!   fields unless `select` leaves them out. They are read-only (writes
 //!   reject them in `query/write.rs`). `first`/`last` order by the related
 //!   primary key; without a field they return the related row as an object.
-//!   Derived fields are not filterable in `where`, and they are computed on
+//!   Derived fields are not filterable in `where`. They are computed on
 //!   the top level of `find_many`/`find_first`/`find_unique`/
-//!   `find_many_and_count` and of rows returned by nested writes (not
-//!   inside `include`, nor on `find_many_cursor` pages).
+//!   `find_many_and_count` (as extended-read columns) and of rows returned
+//!   by nested writes; included rows and `find_many_cursor` pages get them
+//!   as [`OutCol::derived`] columns (`read.rs`). Plain `create`/`update`
+//!   results (RETURNING) do not carry them.
 //! - `orderBy` (including relation terms, parsed by `read.rs`) and
 //!   relation `_count` selections keep working on extended reads.
 
@@ -257,6 +259,7 @@ pub(crate) fn derived_cols(
                 kind,
                 count: None,
                 mask: None,
+                derived: None,
             },
             Computed::Sub(sub),
         ));

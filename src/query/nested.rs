@@ -209,6 +209,7 @@ impl<'a, 'c> Builder<'a, 'c> {
                     kind: Kind::of(f),
                     count: None,
                     mask: None,
+                    derived: None,
                 })
                 .collect(),
         );

@@ -203,6 +203,21 @@ pub(crate) fn build(
             path,
             &mut q,
         )?;
+        // `@from` fields of included rows and cursor pages (top-level
+        // `find_*` reads get theirs from the extended read in derived.rs).
+        if (!path.is_empty() || opts.cursor) && model.fields.iter().any(|f| f.from.is_some()) {
+            let extra = super::derived::derived_cols(cx, model, args.get("select"))?;
+            if !extra.is_empty() {
+                let cols = Arc::make_mut(&mut q.cols);
+                for (mut c, computed) in extra {
+                    if let super::derived::Computed::Sub(s) = computed {
+                        c.column = c.key.clone();
+                        c.derived = Some(Box::new(s));
+                        cols.push(c);
+                    }
+                }
+            }
+        }
     } else {
         q.cols = default_cols(cx, model, opts.list);
         super::policy::mask_cols(cx, model, &mut q.cols)?;
@@ -239,6 +254,7 @@ fn out_col(f: &Field) -> OutCol {
         kind: Kind::of(f),
         mask: None,
         count: None,
+        derived: None,
     }
 }
 
@@ -319,6 +335,7 @@ fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<
                 value: SortValue::Count,
                 filter,
             })),
+            derived: None,
         });
     }
     Ok(cols)

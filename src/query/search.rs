@@ -257,6 +257,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
                     kind: json,
                     count: None,
                     mask: None,
+                    derived: None,
                 },
                 Computed::Fts(c),
             ));

@@ -78,6 +78,8 @@ fn col(c: &OutCol, h: &mut impl Hasher) {
         }
         None => 0u8.hash(h),
     }
+    // A `@from` subquery (fixed by the model and the field named by `key`).
+    c.derived.is_some().hash(h);
     // Field read policy: `CASE WHEN mask THEN col END`.
     match &c.mask {
         Some(m) => {

@@ -331,6 +331,7 @@ fn parse_one(
             kind,
             count: None,
             mask: None,
+            derived: None,
         },
         func,
         partition,

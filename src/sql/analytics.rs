@@ -373,7 +373,7 @@ pub(crate) struct TreePlan {
     pub(crate) children_key: String,
 }
 
-fn sub_agg(w: &mut SqlWriter, s: &SubAgg, outer: &str) {
+pub(crate) fn sub_agg(w: &mut SqlWriter, s: &SubAgg, outer: &str) {
     let a = w.alias();
     if s.func == SubFn::Exists {
         w.push("EXISTS (SELECT 1");
@@ -658,9 +658,10 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
     };
     for c in q.cols.iter() {
         sep(&mut w);
-        match &c.count {
-            Some(r) => w.related_sort(r, "t0"),
-            None => w.out_col("t0", &c.column, c.mask.as_deref()),
+        match (&c.count, &c.derived) {
+            (Some(r), _) => w.related_sort(r, "t0"),
+            (None, Some(s)) => sub_agg(&mut w, s, "t0"),
+            (None, None) => w.out_col("t0", &c.column, c.mask.as_deref()),
         }
     }
     for (_, c) in &e.extra {

@@ -122,7 +122,10 @@ fn rows_with(
         }
         match count_exprs.iter().find(|(j, _)| *j == i) {
             Some((_, r)) => w.related_sort(r, alias),
-            None => w.out_col(alias, col, masks.get(i).copied().flatten()),
+            None => match q.cols.get(i).and_then(|c| c.derived.as_deref()) {
+                Some(s) => super::analytics::sub_agg(&mut w, s, alias),
+                None => w.out_col(alias, col, masks.get(i).copied().flatten()),
+            },
         }
         if windowed {
             w.push(&format!(" AS c{i}"));
