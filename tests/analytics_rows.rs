@@ -564,6 +564,32 @@ async fn derived_fields_are_computed_and_read_only() {
         .await
         .expect_err("update derived");
     assert!(e.to_string().contains("revenue"), "{e}");
+
+    // Single-row writes return them (computed over the written row).
+    let upd = accounts
+        .update(json!({"where": {"id": 1}, "data": {"name": "Acme"}}))
+        .await
+        .expect("update");
+    for k in [
+        "orderCount",
+        "revenue",
+        "maxAmount",
+        "lastAmount",
+        "hasRefund",
+        "firstOrder",
+    ] {
+        assert_eq!(upd[k], got[0][k], "{k}");
+    }
+    let made = accounts
+        .create(json!({"data": {"id": 10, "name": "Fresh"}, "select": {"id": true, "orderCount": true, "hasRefund": true}}))
+        .await
+        .expect("create");
+    assert_eq!(made, json!({"id": 10, "orderCount": 0, "hasRefund": false}));
+    let gone = accounts
+        .delete(json!({"where": {"id": 10}}))
+        .await
+        .expect("delete");
+    assert_eq!(gone["orderCount"], json!(0));
 }
 
 #[tokio::test]

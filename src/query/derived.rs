@@ -13,8 +13,9 @@
 //!   the top level of `find_many`/`find_first`/`find_unique`/
 //!   `find_many_and_count` (as extended-read columns) and of rows returned
 //!   by nested writes; included rows and `find_many_cursor` pages get them
-//!   as [`OutCol::derived`] columns (`read.rs`). Plain `create`/`update`
-//!   results (RETURNING) do not carry them.
+//!   as `OutCol::derived` columns (`read.rs`), and single-row write results
+//!   (`create`/`update`/`upsert`/`delete`) as RETURNING subqueries
+//!   correlated with the written row.
 //! - `orderBy` (including relation terms, parsed by `read.rs`) and
 //!   relation `_count` selections keep working on extended reads.
 

@@ -749,6 +749,7 @@ fn returning(
             "relation counts are available on reads, not on writes",
         ));
     }
+    read::add_derived(cx, model, select, &mut q)?;
     Ok(Some(q))
 }
 

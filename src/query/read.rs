@@ -205,24 +205,40 @@ pub(crate) fn build(
         )?;
         // `@from` fields of included rows and cursor pages (top-level
         // `find_*` reads get theirs from the extended read in derived.rs).
-        if (!path.is_empty() || opts.cursor) && model.fields.iter().any(|f| f.from.is_some()) {
-            let extra = super::derived::derived_cols(cx, model, args.get("select"))?;
-            if !extra.is_empty() {
-                let cols = Arc::make_mut(&mut q.cols);
-                for (mut c, computed) in extra {
-                    if let super::derived::Computed::Sub(s) = computed {
-                        c.column = c.key.clone();
-                        c.derived = Some(Box::new(s));
-                        cols.push(c);
-                    }
-                }
-            }
+        if !path.is_empty() || opts.cursor {
+            add_derived(cx, model, args.get("select"), &mut q)?;
         }
     } else {
         q.cols = default_cols(cx, model, opts.list);
         super::policy::mask_cols(cx, model, &mut q.cols)?;
     }
     Ok(q)
+}
+
+/// Appends the `@from` fields of `model` that `select` asks for (all of
+/// them without a select) to `q.cols` as subquery columns.
+pub(crate) fn add_derived(
+    cx: &Cx<'_>,
+    model: &Model,
+    select: Option<&Value>,
+    q: &mut ReadQuery,
+) -> Result<()> {
+    if !model.fields.iter().any(|f| f.from.is_some()) {
+        return Ok(());
+    }
+    let extra = super::derived::derived_cols(cx, model, select)?;
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let cols = Arc::make_mut(&mut q.cols);
+    for (mut c, computed) in extra {
+        if let super::derived::Computed::Sub(s) = computed {
+            c.column = c.key.clone();
+            c.derived = Some(Box::new(s));
+            cols.push(c);
+        }
+    }
+    Ok(())
 }
 
 fn visible(cx: &Cx<'_>, f: &Field, list: bool, explicit: bool) -> bool {

@@ -22,15 +22,21 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
     // Field read policies refer to the written row by its table name.
     let mut table = SqlWriter::default();
     table.ident(&q.table);
-    let cols = q.cols.iter().map(|c| (&*c.column, c.mask.as_deref()));
-    for (c, mask) in cols.chain(q.hidden.iter().map(|h| (h.as_str(), None))) {
+    let cols = q
+        .cols
+        .iter()
+        .map(|c| (&*c.column, c.mask.as_deref(), c.derived.as_deref()));
+    for (c, mask, derived) in cols.chain(q.hidden.iter().map(|h| (h.as_str(), None, None))) {
         if !first {
             w.push(", ");
         }
         first = false;
-        match mask {
-            Some(_) => w.out_col(&table.sql, c, mask),
-            None => {
+        match (derived, mask) {
+            // `@from`: a subquery correlated with the written row, which
+            // RETURNING names by its table.
+            (Some(s), _) => super::analytics::sub_agg(w, s, &table.sql),
+            (None, Some(_)) => w.out_col(&table.sql, c, mask),
+            (None, None) => {
                 w.ident(c);
             }
         }
