@@ -482,7 +482,7 @@ pub(crate) fn run_typed<T: DeserializeOwned>(
             }
         }
         return nodes
-            .iter()
+            .into_iter()
             .map(|node| {
                 T::deserialize(tree::NodeDe { node, plan: rows }).map_err(|e| decode_err(e.0))
             })

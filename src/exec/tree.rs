@@ -10,6 +10,9 @@
 //! 2-core machine): the previous path built JSON rows and then ran
 //! `serde_json::from_value` per parent, at 0.47–0.61× the rusqlite
 //! baseline; this path measured 0.71–0.81× (p50 ≈ 0.93 ms vs 0.47 ms).
+//! Deserializing consumes the tree, so text values move into `T`'s
+//! `String`s instead of being copied (include p50 ≈ 1.0 ms → 0.81 ms in the
+//! quick harness, same machine).
 //! The JSON path (`find_many`) still builds `serde_json::Map`s per row
 //! (`preserve_order`: an `IndexMap` with an owned key per column), which is
 //! what keeps include_json near 0.5–0.75×.
@@ -125,9 +128,10 @@ fn attach(
     Ok(())
 }
 
-/// Deserializes one [`Node`] as the map `{field: value, relation: …}`.
+/// Deserializes one [`Node`] as the map `{field: value, relation: …}`,
+/// consuming it: text values move into `T`'s strings without a copy.
 pub(super) struct NodeDe<'a> {
-    pub(super) node: &'a Node,
+    pub(super) node: Node,
     pub(super) plan: &'a RowsPlan,
 }
 
@@ -136,7 +140,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_map(NodeMap {
-            node: self.node,
+            vals: self.node.vals.into_iter(),
+            kids: self.node.kids.into_iter(),
             plan: self.plan,
             i: 0,
         })
@@ -150,7 +155,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 }
 
 struct NodeMap<'a> {
-    node: &'a Node,
+    vals: std::vec::IntoIter<SqlValue>,
+    kids: std::vec::IntoIter<Vec<Node>>,
     plan: &'a RowsPlan,
     i: usize,
 }
@@ -178,13 +184,12 @@ impl<'de> MapAccess<'de> for NodeMap<'_> {
         self.i += 1;
         let n = self.plan.cols.len();
         if let Some(col) = self.plan.cols.get(i) {
-            let v = self.node.vals.get(i).map_or(ValueRef::Null, ValueRef::from);
+            let v = self.vals.next().unwrap_or(SqlValue::Null);
             return seed
-                .deserialize(ValueDe { v, kind: col.kind })
+                .deserialize(OwnedDe { v, kind: col.kind })
                 .map_err(|e| DeError(format!("field `{}`: {e}", col.key)));
         }
-        let (Some(inc), Some(kids)) = (self.plan.includes.get(i - n), self.node.kids.get(i - n))
-        else {
+        let (Some(inc), Some(kids)) = (self.plan.includes.get(i - n), self.kids.next()) else {
             return Err(DeError("include without its rows".into()));
         };
         seed.deserialize(KidsDe {
@@ -200,9 +205,77 @@ impl<'de> MapAccess<'de> for NodeMap<'_> {
     }
 }
 
+/// One owned column value: plain text is handed over as a `String`;
+/// everything else decodes as [`ValueDe`] does.
+struct OwnedDe {
+    v: SqlValue,
+    kind: codec::Kind,
+}
+
+impl OwnedDe {
+    fn by_ref(&self) -> ValueDe<'_> {
+        ValueDe {
+            v: ValueRef::from(&self.v),
+            kind: self.kind,
+        }
+    }
+}
+
+impl<'de> de::Deserializer<'de> for OwnedDe {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.v {
+            SqlValue::Text(s) if !self.kind.is_json_text() => visitor.visit_string(s),
+            _ => self.by_ref().deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.v {
+            SqlValue::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.by_ref().deserialize_bytes(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.by_ref().deserialize_byte_buf(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.by_ref().deserialize_seq(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.by_ref().deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        unit unit_struct tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
 /// An include's value: a sequence (to-many) or one row / null (to-one).
 struct KidsDe<'a> {
-    kids: &'a [Node],
+    kids: Vec<Node>,
     plan: &'a RowsPlan,
     many: bool,
 }
@@ -213,11 +286,11 @@ impl<'de> de::Deserializer<'de> for KidsDe<'_> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         if self.many {
             return visitor.visit_seq(KidsSeq {
-                kids: self.kids.iter(),
+                kids: self.kids.into_iter(),
                 plan: self.plan,
             });
         }
-        match self.kids.first() {
+        match self.kids.into_iter().next() {
             Some(node) => de::Deserializer::deserialize_any(
                 NodeDe {
                     node,
@@ -245,7 +318,7 @@ impl<'de> de::Deserializer<'de> for KidsDe<'_> {
 }
 
 struct KidsSeq<'a> {
-    kids: std::slice::Iter<'a, Node>,
+    kids: std::vec::IntoIter<Node>,
     plan: &'a RowsPlan,
 }
 
