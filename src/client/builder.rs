@@ -24,6 +24,7 @@ pub struct ClientBuilder {
     pub(crate) listeners: Vec<QueryListener>,
     pub(crate) gate: Option<crate::query::gate::GateFn>,
     pub(crate) filters: Option<serde_json::Value>,
+    pub(crate) scopes: Vec<(String, String, super::scope::ScopeDef)>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -146,6 +147,37 @@ impl ClientBuilder {
         self
     }
 
+    /// Registers the read scope `name` on `model` (README "Scopes"): an
+    /// object of `find_many` arguments applied by
+    /// `client.model(model).scope(name)`. Wheres AND-merge with the
+    /// caller's; other keys are overridden by the caller's. Checked on open
+    /// (unknown model or field, a name that shadows a method or relation).
+    pub fn scope(mut self, model: &str, name: &str, args: serde_json::Value) -> Self {
+        self.scopes.push((
+            model.to_string(),
+            name.to_string(),
+            super::scope::ScopeDef::Static(args),
+        ));
+        self
+    }
+
+    /// Registers a dynamic read scope: `f` receives the caller's auth
+    /// (`None` without `set_auth`) and returns the `find_many` arguments,
+    /// e.g. `|auth| json!({"where": {"ownerId": auth.and_then(|a| a.get("id"))}})`.
+    pub fn scope_fn(
+        mut self,
+        model: &str,
+        name: &str,
+        f: impl Fn(Option<&serde_json::Value>) -> serde_json::Value + Send + Sync + 'static,
+    ) -> Self {
+        self.scopes.push((
+            model.to_string(),
+            name.to_string(),
+            super::scope::ScopeDef::Dynamic(Arc::new(f)),
+        ));
+        self
+    }
+
     /// Parses the schema, opens every SQLite database and starts its actors.
     ///
     /// # Errors
@@ -163,6 +195,28 @@ impl ClientBuilder {
             }
         };
         crate::query::policy::validate(&schema)?;
+        let mut scopes = super::scope::Scopes::new();
+        for (model, name, def) in &self.scopes {
+            super::scope::validate(&schema, model, name, def)?;
+            if let (super::scope::ScopeDef::Static(args), Some(m)) = (def, schema.model(model)) {
+                let cx = crate::query::Cx {
+                    schema: &schema,
+                    auth: None,
+                    system: true,
+                    cache: None,
+                };
+                crate::query::compile(&cx, m, crate::query::Op::FindMany, args).map_err(|e| {
+                    Error::invalid_args(format!("scopes.{model}.{name}"), e.to_string())
+                })?;
+            }
+            let slot = scopes.entry(model.clone()).or_default();
+            if slot.insert(name.clone(), def.clone()).is_some() {
+                return Err(Error::invalid_args(
+                    format!("scopes.{model}.{name}"),
+                    "registered twice",
+                ));
+            }
+        }
         let mut filters = HashMap::new();
         match &self.filters {
             None | Some(serde_json::Value::Null) => {}
@@ -239,6 +293,7 @@ impl ClientBuilder {
                 tx_timeout: self
                     .tx_timeout
                     .unwrap_or(crate::runtime::DEFAULT_TX_TIMEOUT),
+                scopes,
             }),
             ctx: Ctx::default(),
         };

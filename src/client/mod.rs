@@ -10,6 +10,7 @@ mod events;
 mod lock;
 pub(crate) mod migrate;
 mod model;
+mod scope;
 mod stream;
 mod tx;
 mod utils;
@@ -72,6 +73,8 @@ pub(crate) struct ClientInner {
     pub(crate) locks: lock::LockRegistry,
     /// Longest time a transaction may pin the writer, unless its options say otherwise.
     pub(crate) tx_timeout: std::time::Duration,
+    /// Named read scopes per model.
+    pub(crate) scopes: scope::Scopes,
 }
 
 /// Per-handle context: who is asking, and inside which transaction.

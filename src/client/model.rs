@@ -30,6 +30,8 @@ use crate::sql::Plan;
 pub struct Model {
     pub(crate) client: Client,
     pub(crate) name: Arc<str>,
+    /// Scopes applied to every read, in chain order.
+    pub(crate) scopes: Arc<[Arc<str>]>,
 }
 
 macro_rules! json_methods {
@@ -54,6 +56,22 @@ impl Model {
         Model {
             client,
             name: Arc::from(name),
+            scopes: Arc::from([]),
+        }
+    }
+
+    /// This accessor with the builder-registered scope `name` applied to
+    /// its reads (chainable: `.scope("active").scope("premium")`). Wheres
+    /// AND-merge; the call's own arguments override the scopes' other
+    /// keys. An unknown scope is an [`Error::InvalidArgs`] from the call;
+    /// writes through a scoped accessor are refused.
+    pub fn scope(&self, name: &str) -> Model {
+        let mut scopes: Vec<Arc<str>> = self.scopes.to_vec();
+        scopes.push(Arc::from(name));
+        Model {
+            client: self.client.clone(),
+            name: self.name.clone(),
+            scopes: Arc::from(scopes),
         }
     }
 
@@ -63,6 +81,21 @@ impl Model {
     }
 
     pub(super) fn prepare(&self, op: Op, args: &Value) -> Result<(Plan, String)> {
+        if !self.scopes.is_empty() {
+            let (op, merged) = super::scope::apply(
+                &self.client.inner.scopes,
+                &self.name,
+                &self.scopes,
+                self.client.ctx.auth.as_deref(),
+                op,
+                args,
+            )?;
+            return self.prepare_unscoped(op, &merged);
+        }
+        self.prepare_unscoped(op, args)
+    }
+
+    fn prepare_unscoped(&self, op: Op, args: &Value) -> Result<(Plan, String)> {
         let schema = &self.client.inner.schema;
         let model = schema
             .model(&self.name)
