@@ -42,6 +42,7 @@ impl Client {
             auth: self.ctx.auth.as_deref(),
             system: self.ctx.system,
             cache: Some(&self.inner.query_cache),
+            crypto: self.inner.crypto.as_ref(),
         };
         let mut plans = Vec::with_capacity(entries.len());
         let mut db: Option<String> = None;

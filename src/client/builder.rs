@@ -25,6 +25,7 @@ pub struct ClientBuilder {
     pub(crate) gate: Option<crate::query::gate::GateFn>,
     pub(crate) filters: Option<serde_json::Value>,
     pub(crate) scopes: Vec<(String, String, super::scope::ScopeDef)>,
+    pub(crate) encryption_key: Option<String>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -147,6 +148,17 @@ impl ClientBuilder {
         self
     }
 
+    /// The key of `@encrypted` / `@secret` fields: 64 hexadecimal characters
+    /// (32 bytes), as the README's `encryptionKey`. Values are stored
+    /// AES-256-GCM encrypted and decrypted on read (for `as_system()`
+    /// handles: encrypted fields are guarded). Without a key, writing an
+    /// encrypted field is a [`Error::Validation`] error (nothing is stored
+    /// in plain text). Rotate with [`Client::rotate_key`](super::Client::rotate_key).
+    pub fn encryption_key(mut self, hex: &str) -> Self {
+        self.encryption_key = Some(hex.to_string());
+        self
+    }
+
     /// Registers the read scope `name` on `model` (README "Scopes"): an
     /// object of `find_many` arguments applied by
     /// `client.model(model).scope(name)`. Wheres AND-merge with the
@@ -195,6 +207,21 @@ impl ClientBuilder {
             }
         };
         crate::query::policy::validate(&schema)?;
+        let crypto = match &self.encryption_key {
+            Some(k) => Some(crate::codec::crypto::Crypto::from_hex(k)?),
+            None => None,
+        };
+        for m in &schema.models {
+            for f in m.fields.iter().filter(|f| f.encrypted.is_some()) {
+                let kind = crate::codec::Kind::of(f);
+                if kind.base != crate::codec::Base::Text || kind.list {
+                    return Err(Error::invalid_args(
+                        format!("{}.{}", m.name, f.name),
+                        "@encrypted / @secret fields must be Text",
+                    ));
+                }
+            }
+        }
         let mut scopes = super::scope::Scopes::new();
         for (model, name, def) in &self.scopes {
             super::scope::validate(&schema, model, name, def)?;
@@ -204,6 +231,7 @@ impl ClientBuilder {
                     auth: None,
                     system: true,
                     cache: None,
+                    crypto: crypto.as_ref(),
                 };
                 crate::query::compile(&cx, m, crate::query::Op::FindMany, args).map_err(|e| {
                     Error::invalid_args(format!("scopes.{model}.{name}"), e.to_string())
@@ -275,6 +303,14 @@ impl ClientBuilder {
                 pragmas: self.pragmas.clone(),
                 statement_cache: self.statement_cache.unwrap_or(128),
                 extensions: self.extensions.clone(),
+                init: crypto
+                    .iter()
+                    .map(|c| {
+                        let c = c.clone();
+                        let f: crate::runtime::ConnInit = Arc::new(move |conn| c.register(conn));
+                        f
+                    })
+                    .collect(),
             })
             .await?;
             databases.insert(name, rt);
@@ -294,6 +330,7 @@ impl ClientBuilder {
                     .tx_timeout
                     .unwrap_or(crate::runtime::DEFAULT_TX_TIMEOUT),
                 scopes,
+                crypto,
             }),
             ctx: Ctx::default(),
         };

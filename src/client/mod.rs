@@ -6,6 +6,7 @@
 
 mod batch;
 mod builder;
+mod crypto;
 mod events;
 mod lock;
 pub(crate) mod migrate;
@@ -75,6 +76,8 @@ pub(crate) struct ClientInner {
     pub(crate) tx_timeout: std::time::Duration,
     /// Named read scopes per model.
     pub(crate) scopes: scope::Scopes,
+    /// Field-encryption keys (`encryption_key`).
+    pub(crate) crypto: Option<crate::codec::crypto::Crypto>,
 }
 
 /// Per-handle context: who is asking, and inside which transaction.

@@ -107,6 +107,7 @@ impl Model {
             auth: self.client.ctx.auth.as_deref(),
             system: self.client.ctx.system,
             cache: Some(&self.client.inner.query_cache),
+            crypto: self.client.inner.crypto.as_ref(),
         };
         {
             query::gate::check(

@@ -19,6 +19,7 @@
 //! - DateTime accepts only strings (see [`datetime`]); values are stored and
 //!   returned in the canonical form.
 
+pub(crate) mod crypto;
 pub(crate) mod datetime;
 pub(crate) mod de;
 

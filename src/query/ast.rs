@@ -280,6 +280,8 @@ pub(crate) struct OutCol {
     /// (include levels and cursor pages; top-level reads add theirs as
     /// extended-read columns).
     pub(crate) derived: Option<Box<super::derived::SubAgg>>,
+    /// An `@encrypted` column read through `litestone_decrypt(…)`.
+    pub(crate) decrypt: bool,
 }
 
 impl crate::codec::de::ColumnInfo for OutCol {

@@ -261,6 +261,7 @@ pub(crate) fn derived_cols(
                 count: None,
                 mask: None,
                 derived: None,
+                decrypt: false,
             },
             Computed::Sub(sub),
         ));

@@ -122,6 +122,12 @@ fn parse_object(
                             ),
                         ));
                     }
+                    _ if field.encrypted.is_some() => super::policy::guard_field_filter(
+                        cx,
+                        model,
+                        field,
+                        parse_encrypted(cx, model, field, v, &p)?,
+                    )?,
                     _ => super::policy::guard_field_filter(
                         cx,
                         model,
@@ -134,6 +140,73 @@ fn parse_object(
         out = out.and(f);
     }
     Ok(out)
+}
+
+/// A filter on an `@encrypted` field. `null` checks work as usual. With
+/// `searchable: true`, equality, `equals`, `in`, `not` and `notIn` compare
+/// the deterministic ciphertext of the given values; other operators are
+/// refused. Without `searchable`, any value comparison matches nothing (the
+/// README: "always null (not searchable)").
+fn parse_encrypted(
+    cx: &Cx<'_>,
+    model: &Model,
+    field: &Field,
+    v: &Value,
+    path: &str,
+) -> Result<Filter> {
+    let searchable = field.encrypted.is_some_and(|e| e.searchable);
+    let col = || Col::Column(field.column.clone());
+    let null_check = |v: &Value| -> Option<Filter> {
+        match v {
+            Value::Null => Some(Filter::Null {
+                col: col(),
+                is_null: true,
+            }),
+            Value::Object(o) if o.len() == 1 && o.get("not") == Some(&Value::Null) => {
+                Some(Filter::Null {
+                    col: col(),
+                    is_null: false,
+                })
+            }
+            _ => None,
+        }
+    };
+    if let Some(f) = null_check(v) {
+        return Ok(f);
+    }
+    if !searchable {
+        return Ok(Filter::Or(Vec::new()));
+    }
+    let seal = |x: &Value| -> Value {
+        match (x, cx.crypto) {
+            (Value::String(s), Some(c)) => Value::String(c.encrypt(s, true)),
+            _ => x.clone(),
+        }
+    };
+    let sealed = match v {
+        Value::Object(o) => {
+            let mut out = Map::new();
+            for (k, x) in o {
+                let x = match (k.as_str(), x) {
+                    ("equals" | "not", _) => seal(x),
+                    ("in" | "notIn", Value::Array(a)) => Value::Array(a.iter().map(seal).collect()),
+                    _ => {
+                        return Err(Error::invalid_args(
+                            join(path, k),
+                            format!(
+                                "`{}.{}` is encrypted: only equality, in, not and notIn apply",
+                                model.name, field.name
+                            ),
+                        ));
+                    }
+                };
+                out.insert(k.clone(), x);
+            }
+            Value::Object(out)
+        }
+        other => seal(other),
+    };
+    parse_field(cx.schema, model, field, &sealed, path)
 }
 
 /// Counts `?` placeholders outside string literals and quoted identifiers.

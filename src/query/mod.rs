@@ -61,6 +61,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) system: bool,
     /// The client's compile caches (`None` in pure compile tests).
     pub(crate) cache: Option<&'a cache::QueryCache>,
+    /// Field-encryption keys (`None` without `encryption_key`).
+    pub(crate) crypto: Option<&'a crate::codec::crypto::Crypto>,
 }
 
 /// The model operations of this layer (one per `Model` method).
@@ -1101,6 +1103,7 @@ mod tests {
             auth: None,
             system: false,
             cache: Some(&cache),
+            crypto: None,
         };
         let users = schema.model("users").expect("users");
         let args = |age: i64, limit: i64| json!({"where": {"age": {"gt": age}}, "include": {"posts": {"where": {"views": {"lt": age}}}}, "limit": limit});

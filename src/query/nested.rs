@@ -210,6 +210,7 @@ impl<'a, 'c> Builder<'a, 'c> {
                     count: None,
                     mask: None,
                     derived: None,
+                    decrypt: false,
                 })
                 .collect(),
         );

@@ -689,6 +689,7 @@ pub(crate) fn validate(schema: &crate::schema::Schema) -> Result<()> {
         auth: None,
         system: false,
         cache: None,
+        crypto: None,
     };
     let mut diags = Vec::new();
     for m in &schema.models {

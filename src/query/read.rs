@@ -263,7 +263,7 @@ fn visible(cx: &Cx<'_>, f: &Field, list: bool, explicit: bool) -> bool {
     }
 }
 
-fn out_col(f: &Field) -> OutCol {
+fn out_col(cx: &Cx<'_>, f: &Field) -> OutCol {
     OutCol {
         key: Arc::from(f.name.as_str()),
         column: Arc::from(f.column.as_str()),
@@ -271,6 +271,9 @@ fn out_col(f: &Field) -> OutCol {
         mask: None,
         count: None,
         derived: None,
+        // Only with a key: the SQL function exists on this client's
+        // connections then (without one, nothing was stored encrypted).
+        decrypt: f.encrypted.is_some() && cx.crypto.is_some(),
     }
 }
 
@@ -352,6 +355,7 @@ fn relation_counts(cx: &Cx<'_>, model: &Model, v: &Value, path: &str) -> Result<
                 filter,
             })),
             derived: None,
+            decrypt: false,
         });
     }
     Ok(cols)
@@ -366,7 +370,7 @@ pub(crate) fn default_cols(cx: &Cx<'_>, model: &Model, list: bool) -> Arc<Vec<Ou
                 .fields
                 .iter()
                 .filter(|f| visible(cx, f, list, false))
-                .map(out_col)
+                .map(|f| out_col(cx, f))
                 .collect::<Vec<_>>(),
         )
     };
@@ -432,7 +436,7 @@ pub(crate) fn project(
                             on.contains(&f.id) && visible(cx, f, list, true)
                         }
                     })
-                    .map(out_col)
+                    .map(|f| out_col(cx, f))
                     .collect(),
             );
         }

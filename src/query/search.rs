@@ -258,6 +258,7 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, args: &Value) -> Result<Plan> 
                     count: None,
                     mask: None,
                     derived: None,
+                    decrypt: false,
                 },
                 Computed::Fts(c),
             ));

@@ -80,6 +80,7 @@ fn col(c: &OutCol, h: &mut impl Hasher) {
     }
     // A `@from` subquery (fixed by the model and the field named by `key`).
     c.derived.is_some().hash(h);
+    c.decrypt.hash(h);
     // Field read policy: `CASE WHEN mask THEN col END`.
     match &c.mask {
         Some(m) => {

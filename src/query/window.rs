@@ -332,6 +332,7 @@ fn parse_one(
             count: None,
             mask: None,
             derived: None,
+            decrypt: false,
         },
         func,
         partition,

@@ -121,7 +121,32 @@ pub(crate) fn encode_ref(cx: &Cx<'_>, model: &Model, f: &Field, v: &Value) -> Re
             _ => check_validators(&model.name, &f.name, &f.validators, v)?,
         }
     }
+    if let Some(e) = f.encrypted {
+        return encrypt(cx, model, f, enc, e.searchable);
+    }
     Ok(enc)
+}
+
+/// The stored form of an `@encrypted` field's value.
+fn encrypt(
+    cx: &Cx<'_>,
+    model: &Model,
+    f: &Field,
+    v: SqlValue,
+    searchable: bool,
+) -> Result<SqlValue> {
+    let SqlValue::Text(s) = v else {
+        return Ok(v);
+    };
+    let Some(c) = cx.crypto else {
+        return Err(Error::validation(
+            &model.name,
+            &f.name,
+            "encrypted",
+            "the field is @encrypted but the client has no encryption_key",
+        ));
+    };
+    Ok(SqlValue::Text(c.encrypt(&s, searchable)))
 }
 
 fn default_value(cx: &Cx<'_>, d: &DefaultValue) -> Option<Value> {

@@ -103,7 +103,7 @@ const QUEUE_CAP: usize = 1024;
 const TX_QUEUE_CAP: usize = 64;
 
 /// How to open one database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct RuntimeConfig {
     /// File path, `file:` URI, or `:memory:`.
     pub(crate) path: String,
@@ -116,7 +116,26 @@ pub(crate) struct RuntimeConfig {
     /// SQLite extensions loaded on every connection: library path and
     /// optional entry point (only with the `load_extension` feature).
     pub(crate) extensions: Vec<(String, Option<String>)>,
+    /// Run on every connection after the pragmas (SQL functions the upper
+    /// layers need, e.g. field decryption).
+    pub(crate) init: Vec<ConnInit>,
 }
+
+impl std::fmt::Debug for RuntimeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeConfig")
+            .field("path", &self.path)
+            .field("readers", &self.readers)
+            .field("pragmas", &self.pragmas)
+            .field("statement_cache", &self.statement_cache)
+            .field("extensions", &self.extensions)
+            .field("init", &self.init.len())
+            .finish()
+    }
+}
+
+/// A per-connection set-up step.
+pub(crate) type ConnInit = Arc<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
@@ -126,6 +145,7 @@ impl Default for RuntimeConfig {
             pragmas: Vec::new(),
             statement_cache: 128,
             extensions: Vec::new(),
+            init: Vec::new(),
         }
     }
 }

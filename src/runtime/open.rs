@@ -95,7 +95,11 @@ fn common(conn: &Connection, cfg: &RuntimeConfig) -> Result<()> {
     set_pragma(conn, "temp_store", "MEMORY")?;
     set_pragma(conn, "mmap_size", "268435456")?;
     conn.set_prepared_statement_cache_capacity(cfg.statement_cache);
-    load_extensions(conn, &cfg.extensions)
+    load_extensions(conn, &cfg.extensions)?;
+    for init in &cfg.init {
+        init(conn)?;
+    }
+    Ok(())
 }
 
 /// Loads the builder's extensions into `conn`.

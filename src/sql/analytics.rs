@@ -661,7 +661,7 @@ pub(crate) fn ext_rows(e: &ExtRead) -> RowsPlan {
         match (&c.count, &c.derived) {
             (Some(r), _) => w.related_sort(r, "t0"),
             (None, Some(s)) => sub_agg(&mut w, s, "t0"),
-            (None, None) => w.out_col("t0", &c.column, c.mask.as_deref()),
+            (None, None) => w.out_col_dec("t0", &c.column, c.mask.as_deref(), c.decrypt),
         }
     }
     for (_, c) in &e.extra {

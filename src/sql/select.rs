@@ -122,8 +122,13 @@ fn rows_with(
         }
         match count_exprs.iter().find(|(j, _)| *j == i) {
             Some((_, r)) => w.related_sort(r, alias),
-            None => match q.cols.get(i).and_then(|c| c.derived.as_deref()) {
-                Some(s) => super::analytics::sub_agg(&mut w, s, alias),
+            None => match q.cols.get(i) {
+                Some(c) if c.derived.is_some() => {
+                    if let Some(s) = c.derived.as_deref() {
+                        super::analytics::sub_agg(&mut w, s, alias);
+                    }
+                }
+                Some(c) => w.out_col_dec(alias, col, masks.get(i).copied().flatten(), c.decrypt),
                 None => w.out_col(alias, col, masks.get(i).copied().flatten()),
             },
         }

@@ -22,11 +22,17 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
     // Field read policies refer to the written row by its table name.
     let mut table = SqlWriter::default();
     table.ident(&q.table);
-    let cols = q
-        .cols
-        .iter()
-        .map(|c| (&*c.column, c.mask.as_deref(), c.derived.as_deref()));
-    for (c, mask, derived) in cols.chain(q.hidden.iter().map(|h| (h.as_str(), None, None))) {
+    let cols = q.cols.iter().map(|c| {
+        (
+            &*c.column,
+            c.mask.as_deref(),
+            c.derived.as_deref(),
+            c.decrypt,
+        )
+    });
+    for (c, mask, derived, decrypt) in
+        cols.chain(q.hidden.iter().map(|h| (h.as_str(), None, None, false)))
+    {
         if !first {
             w.push(", ");
         }
@@ -35,7 +41,12 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
             // `@from`: a subquery correlated with the written row, which
             // RETURNING names by its table.
             (Some(s), _) => super::analytics::sub_agg(w, s, &table.sql),
-            (None, Some(_)) => w.out_col(&table.sql, c, mask),
+            (None, Some(_)) => w.out_col_dec(&table.sql, c, mask, decrypt),
+            (None, None) if decrypt => {
+                w.push("litestone_decrypt(");
+                w.ident(c);
+                w.push(")");
+            }
             (None, None) => {
                 w.ident(c);
             }

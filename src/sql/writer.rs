@@ -96,6 +96,23 @@ impl SqlWriter {
 
     /// Appends an output column, wrapped in `CASE WHEN mask THEN … END` when
     /// a field-level read policy applies to it.
+    /// An output column, through `litestone_decrypt(…)` when `decrypt`.
+    pub(crate) fn out_col_dec(
+        &mut self,
+        alias: &str,
+        column: &str,
+        mask: Option<&Filter>,
+        decrypt: bool,
+    ) {
+        if decrypt {
+            self.push("litestone_decrypt(");
+            self.out_col(alias, column, mask);
+            self.push(")");
+        } else {
+            self.out_col(alias, column, mask);
+        }
+    }
+
     pub(crate) fn out_col(&mut self, alias: &str, column: &str, mask: Option<&Filter>) {
         match mask {
             Some(m) => {
