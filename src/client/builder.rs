@@ -26,6 +26,7 @@ pub struct ClientBuilder {
     pub(crate) filters: Option<serde_json::Value>,
     pub(crate) scopes: Vec<(String, String, super::scope::ScopeDef)>,
     pub(crate) encryption_key: Option<String>,
+    pub(crate) hooks: super::computed::Hooks,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -159,6 +160,51 @@ impl ClientBuilder {
         self
     }
 
+    /// The function of the `@computed` field `model.field`: it gets each
+    /// row as read (a JSON object) and returns the field's value, added to
+    /// every row the model's calls return (README "Computed fields").
+    /// Checked on open: the field must be declared `@computed`.
+    pub fn computed(
+        mut self,
+        model: &str,
+        field: &str,
+        f: impl Fn(&serde_json::Map<String, serde_json::Value>) -> serde_json::Value
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.hooks
+            .fields
+            .entry(model.to_string())
+            .or_default()
+            .push((field.to_string(), Arc::new(f)));
+        self
+    }
+
+    /// A `$validate` rule of `model`: `check` gets the `data` of every
+    /// create / update / upsert (each row of the bulk forms) and returns
+    /// whether it is valid; when not, the call fails with
+    /// [`Error::Validation`] (rule `$validate`, this `message`, `path` —
+    /// dot-separated — as the field) and nothing is written.
+    pub fn validate(
+        mut self,
+        model: &str,
+        path: &str,
+        message: &str,
+        check: impl Fn(&serde_json::Map<String, serde_json::Value>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks
+            .rules
+            .entry(model.to_string())
+            .or_default()
+            .push(super::computed::Rule {
+                check: Arc::new(check),
+                message: message.to_string(),
+                path: path.split('.').map(str::to_string).collect(),
+            });
+        self
+    }
+
     /// Registers the read scope `name` on `model` (README "Scopes"): an
     /// object of `find_many` arguments applied by
     /// `client.model(model).scope(name)`. Wheres AND-merge with the
@@ -207,6 +253,7 @@ impl ClientBuilder {
             }
         };
         crate::query::policy::validate(&schema)?;
+        self.hooks.validate(&schema)?;
         let crypto = match &self.encryption_key {
             Some(k) => Some(crate::codec::crypto::Crypto::from_hex(k)?),
             None => None,
@@ -331,6 +378,7 @@ impl ClientBuilder {
                     .unwrap_or(crate::runtime::DEFAULT_TX_TIMEOUT),
                 scopes,
                 crypto,
+                hooks: self.hooks,
             }),
             ctx: Ctx::default(),
         };

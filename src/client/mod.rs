@@ -6,6 +6,7 @@
 
 mod batch;
 mod builder;
+mod computed;
 mod crypto;
 mod events;
 mod lock;
@@ -78,6 +79,8 @@ pub(crate) struct ClientInner {
     pub(crate) scopes: scope::Scopes,
     /// Field-encryption keys (`encryption_key`).
     pub(crate) crypto: Option<crate::codec::crypto::Crypto>,
+    /// `@computed` functions and `$validate` rules.
+    pub(crate) hooks: computed::Hooks,
 }
 
 /// Per-handle context: who is asking, and inside which transaction.

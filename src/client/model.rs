@@ -51,6 +51,27 @@ macro_rules! json_methods {
     };
 }
 
+/// Operations whose result is rows of the model (computed fields apply).
+fn returns_rows(op: Op) -> bool {
+    matches!(
+        op,
+        Op::FindMany
+            | Op::FindFirst
+            | Op::FindFirstOrThrow
+            | Op::FindUnique
+            | Op::FindUniqueOrThrow
+            | Op::FindManyAndCount
+            | Op::FindManyCursor
+            | Op::Search
+            | Op::Create
+            | Op::Update
+            | Op::Upsert
+            | Op::Delete
+            | Op::Remove
+            | Op::Restore
+    )
+}
+
 impl Model {
     pub(crate) fn new(client: Client, name: &str) -> Model {
         Model {
@@ -96,6 +117,9 @@ impl Model {
     }
 
     fn prepare_unscoped(&self, op: Op, args: &Value) -> Result<(Plan, String)> {
+        if op.is_write() {
+            self.client.inner.hooks.check_write(&self.name, op, args)?;
+        }
         let schema = &self.client.inner.schema;
         let model = schema
             .model(&self.name)
@@ -231,12 +255,19 @@ impl Model {
         let observed = self.client.observed();
         let span = self.span(op, &db);
         async move {
-            let (v, logs) = self
+            let (mut v, logs) = self
                 .dispatch(op, &db, observed, move |c, log| exec::run(c, &plan, log))
                 .await
                 .map_err(|e| self.schema_terms(e))?;
             if observed {
                 self.emit(op, &db, &args, logs);
+            }
+            let hooks = &self.client.inner.hooks;
+            if hooks.any() && returns_rows(op) {
+                let schema = &self.client.inner.schema;
+                if let Some(m) = schema.model(&self.name) {
+                    hooks.apply(schema, m, &args, &mut v);
+                }
             }
             Ok(v)
         }
@@ -248,6 +279,20 @@ impl Model {
     where
         T: DeserializeOwned + Send + 'static,
     {
+        if self.client.inner.hooks.any() && returns_rows(op) {
+            // Computed fields are added to JSON rows; decode from those.
+            let v = self.call(op, args).await?;
+            let decode = |x: Value| {
+                serde_json::from_value::<T>(x).map_err(|e| {
+                    Error::invalid_args("", format!("cannot decode row into the target type: {e}"))
+                })
+            };
+            return match v {
+                Value::Null => Ok(Vec::new()),
+                Value::Array(items) => items.into_iter().map(decode).collect(),
+                other => Ok(vec![decode(other)?]),
+            };
+        }
         let (plan, db) = self.prepare(op, &args)?;
         let observed = self.client.observed();
         let span = self.span(op, &db);

@@ -1,0 +1,203 @@
+//! `@computed` fields and `$validate` rules registered on the builder
+//! (README "Computed fields").
+#![allow(clippy::unwrap_used)]
+
+use litestone::{Client, ErrorKind};
+use serde_json::{Value, json};
+
+const SCHEMA: &str = r#"
+model teams {
+  id      Integer @id
+  name    Text
+  members users[]
+  label   Text    @computed
+}
+model users {
+  id        Integer   @id
+  firstName Text
+  lastName  Text?
+  email     Text
+  teamId    Integer?
+  team      teams?    @relation(fields: [teamId], references: [id])
+  deletedAt DateTime?
+  fullName  Text      @computed
+  isActive  Boolean   @computed
+}
+"#;
+
+async fn open(dir: &tempfile::TempDir) -> Client {
+    Client::builder()
+        .schema(SCHEMA)
+        .db_path(dir.path().join("c.db").to_str().unwrap())
+        .auto_migrate(true)
+        .computed("users", "fullName", |row| {
+            let parts: Vec<&str> = ["firstName", "lastName"]
+                .iter()
+                .filter_map(|k| row.get(*k).and_then(Value::as_str))
+                .collect();
+            json!(parts.join(" "))
+        })
+        .computed("users", "isActive", |row| {
+            json!(row.get("deletedAt").is_none_or(Value::is_null))
+        })
+        .computed("teams", "label", |row| {
+            json!(format!(
+                "#{} {}",
+                row["id"],
+                row["name"].as_str().unwrap_or("")
+            ))
+        })
+        .validate("users", "email", "Email aliases not allowed", |data| {
+            !data
+                .get("email")
+                .and_then(Value::as_str)
+                .is_some_and(|e| e.contains('+'))
+        })
+        .open()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn computed_fields_appear_everywhere_rows_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir).await;
+    db.model("teams")
+        .create(json!({"data": {"id": 1, "name": "core"}}))
+        .await
+        .unwrap();
+    let ada = db
+        .model("users")
+        .create(json!({"data": {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@x.io", "teamId": 1}}))
+        .await
+        .unwrap();
+    assert_eq!(ada["fullName"], json!("Ada Lovelace"));
+    assert_eq!(ada["isActive"], json!(true));
+    db.model("users")
+        .create(json!({"data": {"firstName": "Bob", "email": "bob@x.io", "deletedAt": "2024-01-01T00:00:00Z"}}))
+        .await
+        .unwrap();
+
+    let users = db
+        .model("users")
+        .find_many(json!({"orderBy": {"id": "asc"}, "include": {"team": true}}))
+        .await
+        .unwrap();
+    assert_eq!(users[0]["fullName"], json!("Ada Lovelace"));
+    assert_eq!(users[0]["team"]["label"], json!("#1 core"));
+    assert_eq!(users[1]["fullName"], json!("Bob"));
+    assert_eq!(users[1]["isActive"], json!(false));
+    assert_eq!(users[1]["team"], Value::Null);
+
+    // Included rows, pages and typed rows.
+    let teams = db
+        .model("teams")
+        .find_many(json!({"include": {"members": {"orderBy": {"id": "asc"}}}}))
+        .await
+        .unwrap();
+    assert_eq!(teams[0]["label"], json!("#1 core"));
+    assert_eq!(teams[0]["members"][0]["fullName"], json!("Ada Lovelace"));
+    let page = db
+        .model("users")
+        .find_many_cursor(json!({"limit": 1, "orderBy": {"id": "asc"}}))
+        .await
+        .unwrap();
+    assert_eq!(page["items"][0]["fullName"], json!("Ada Lovelace"));
+    let counted = db
+        .model("users")
+        .find_many_and_count(json!({"where": {"id": 2}}))
+        .await
+        .unwrap();
+    assert_eq!(counted["rows"][0]["isActive"], json!(false));
+    #[derive(serde::Deserialize)]
+    struct U {
+        id: i64,
+        #[serde(rename = "fullName")]
+        full_name: String,
+    }
+    let typed: Vec<U> = db
+        .model("users")
+        .find_many_as(json!({"orderBy": {"id": "asc"}}))
+        .await
+        .unwrap();
+    assert_eq!((typed[1].id, typed[1].full_name.as_str()), (2, "Bob"));
+
+    // select: only the computed fields it names.
+    let sel = db
+        .model("users")
+        .find_unique(json!({"where": {"id": 1}, "select": {"id": true, "firstName": true, "lastName": true, "fullName": true}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        sel,
+        json!({"id": 1, "firstName": "Ada", "lastName": "Lovelace", "fullName": "Ada Lovelace"})
+    );
+    let sel = db
+        .model("users")
+        .find_unique(json!({"where": {"id": 1}, "select": {"id": true}}))
+        .await
+        .unwrap();
+    assert_eq!(sel, json!({"id": 1}));
+
+    // Computed fields are not stored and not writable.
+    let e = db
+        .model("users")
+        .create(json!({"data": {"firstName": "X", "email": "x@x.io", "fullName": "nope"}}))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("fullName"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_rules_refuse_writes_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir).await;
+    let users = db.model("users");
+    let e = users
+        .create(json!({"data": {"firstName": "Eve", "email": "eve+spam@x.io"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(e.to_string().contains("Email aliases not allowed"), "{e}");
+    let e = users
+        .create_many(json!({"data": [
+            {"firstName": "A", "email": "a@x.io"},
+            {"firstName": "B", "email": "b+1@x.io"}
+        ]}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert_eq!(users.count(json!({})).await.unwrap(), json!(0));
+    users
+        .create(json!({"data": {"firstName": "Ok", "email": "ok@x.io"}}))
+        .await
+        .unwrap();
+    let e = users
+        .update(json!({"where": {"id": 1}, "data": {"email": "ok+2@x.io"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    let row = users
+        .find_unique(json!({"where": {"id": 1}}))
+        .await
+        .unwrap();
+    assert_eq!(row["email"], json!("ok@x.io"));
+
+    // Registrations are checked at open.
+    let e = Client::builder()
+        .schema(SCHEMA)
+        .db_path(":memory:")
+        .computed("users", "email", |_| Value::Null)
+        .open()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgs, "{e}");
+    let e = Client::builder()
+        .schema(SCHEMA)
+        .db_path(":memory:")
+        .computed("ghosts", "x", |_| Value::Null)
+        .open()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnknownModel, "{e}");
+}
