@@ -48,8 +48,8 @@ mod sql;
 
 pub use client::{
     BackupOptions, BackupProgress, CheckpointMode, CheckpointResult, Client, ClientBuilder,
-    ColumnInfo, ForeignKeyInfo, IndexInfo, LockGuard, LockOptions, Model, QueryEvent,
-    QueryListener, RowStream, TapHandle, Tx, TxOptions, WalStatus,
+    ColumnInfo, EventListener, ForeignKeyInfo, IndexInfo, LockGuard, LockOptions, Model,
+    QueryEvent, QueryListener, RowStream, TapHandle, Tx, TxOptions, WalStatus, WriteEvent,
 };
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
 pub use query::gate::{GateFn, Level};

@@ -27,6 +27,7 @@ pub struct ClientBuilder {
     pub(crate) scopes: Vec<(String, String, super::scope::ScopeDef)>,
     pub(crate) encryption_key: Option<String>,
     pub(crate) hooks: super::computed::Hooks,
+    pub(crate) event_listeners: Vec<super::EventListener>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -157,6 +158,16 @@ impl ClientBuilder {
     /// in plain text). Rotate with [`Client::rotate_key`](super::Client::rotate_key).
     pub fn encryption_key(mut self, hex: &str) -> Self {
         self.encryption_key = Some(hex.to_string());
+        self
+    }
+
+    /// Calls `f` for every committed write (README `onEvent`): the model,
+    /// the action (`create`, `update`, `remove`, `delete`, `restore`), the
+    /// rows single-row writes returned and the count. Inside a transaction
+    /// events are delivered after COMMIT, and dropped on rollback. Runs on
+    /// the calling task: keep it short (hand work to a channel).
+    pub fn on_event(mut self, f: impl Fn(&super::WriteEvent) + Send + Sync + 'static) -> Self {
+        self.event_listeners.push(Arc::new(f));
         self
     }
 
@@ -379,6 +390,7 @@ impl ClientBuilder {
                 scopes,
                 crypto,
                 hooks: self.hooks,
+                event_listeners: self.event_listeners,
             }),
             ctx: Ctx::default(),
         };

@@ -36,6 +36,37 @@ pub struct QueryEvent {
     pub args: Value,
 }
 
+/// A committed write (README `onEvent`): delivered to
+/// [`ClientBuilder::on_event`](super::ClientBuilder::on_event) listeners
+/// after the write commits (for writes inside a transaction: after the
+/// transaction commits; nothing for writes that were rolled back).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteEvent {
+    /// Model written.
+    pub model: String,
+    /// `create`, `update`, `upsert` (created or updated: the row tells),
+    /// `remove` (`remove` / `remove_many`: a soft delete, or a hard one on
+    /// models without `@@softDelete`), `delete` or `restore` — the README's
+    /// `create` / `update` / `remove` plus the others; its `change` is
+    /// every event.
+    pub action: String,
+    /// Operation in the README's camelCase (`create`, `updateMany`, ...).
+    pub operation: String,
+    /// Database block name.
+    pub database: String,
+    /// `auth().id` of the calling client, when set.
+    pub actor_id: Option<Value>,
+    /// Rows returned by single-row writes (empty for bulk operations and
+    /// `select: false`).
+    pub rows: Vec<Value>,
+    /// Rows written (`{count}` of bulk operations; rows returned otherwise).
+    pub count: u64,
+}
+
+/// A listener for committed writes.
+pub type EventListener = Arc<dyn Fn(&WriteEvent) + Send + Sync>;
+
 type TapFn = Arc<dyn Fn(&QueryEvent) + Send + Sync>;
 
 /// Live taps of one client (shared by its clones).

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use builder::ClientBuilder;
-pub use events::{QueryEvent, TapHandle};
+pub use events::{EventListener, QueryEvent, TapHandle, WriteEvent};
 pub use lock::{LockGuard, LockOptions};
 pub use model::Model;
 pub use stream::RowStream;
@@ -39,6 +39,29 @@ use crate::schema::Schema;
 
 /// A listener for executed statements.
 pub type QueryListener = Arc<dyn Fn(&QueryEvent) + Send + Sync>;
+
+impl Client {
+    /// Delivers a committed write's event, or holds it until the enclosing
+    /// transaction on its database commits.
+    pub(crate) fn write_event(&self, e: WriteEvent) {
+        if self.inner.event_listeners.is_empty() {
+            return;
+        }
+        match self.ctx.tx.as_ref().filter(|t| t.database == e.database) {
+            Some(t) => t.events.lock().push(e),
+            None => self.deliver(&[e]),
+        }
+    }
+
+    pub(crate) fn deliver(&self, events: &[WriteEvent]) {
+        for e in events {
+            for l in &self.inner.event_listeners {
+                // A panicking listener must not fail the (committed) write.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l(e)));
+            }
+        }
+    }
+}
 
 impl TxState {
     /// Runs `f` on the pinned writer inside this transaction (in its own
@@ -81,6 +104,8 @@ pub(crate) struct ClientInner {
     pub(crate) crypto: Option<crate::codec::crypto::Crypto>,
     /// `@computed` functions and `$validate` rules.
     pub(crate) hooks: computed::Hooks,
+    /// `on_event` listeners (committed writes).
+    pub(crate) event_listeners: Vec<EventListener>,
 }
 
 /// Per-handle context: who is asking, and inside which transaction.
@@ -99,6 +124,8 @@ pub(crate) struct TxState {
     pub(crate) conn: Arc<parking_lot::Mutex<Option<TxConn>>>,
     /// Nesting depth: 0 for the outer transaction, n for the n-th SAVEPOINT.
     pub(crate) depth: u32,
+    /// Write events held until the outer COMMIT (shared by nested levels).
+    pub(crate) events: Arc<parking_lot::Mutex<Vec<WriteEvent>>>,
 }
 
 /// The litestone client: one per service, cheap to clone, shared by every task.

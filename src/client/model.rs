@@ -241,6 +241,42 @@ impl Model {
         }
     }
 
+    /// The [`WriteEvent`](super::WriteEvent) of a successful write.
+    fn event(&self, op: Op, db: &str, v: &Value) -> super::WriteEvent {
+        let action = match op {
+            Op::Create | Op::CreateMany => "create",
+            Op::Update | Op::UpdateMany => "update",
+            Op::Upsert | Op::UpsertMany => "upsert",
+            Op::Remove | Op::RemoveMany => "remove",
+            Op::Delete | Op::DeleteMany => "delete",
+            Op::Restore => "restore",
+            _ => "change",
+        };
+        let (rows, count) = match v {
+            Value::Object(o) if o.len() == 1 && o.contains_key("count") => {
+                (Vec::new(), o["count"].as_u64().unwrap_or(0))
+            }
+            Value::Array(a) => (a.clone(), a.len() as u64),
+            Value::Null => (Vec::new(), 1),
+            other => (vec![other.clone()], 1),
+        };
+        super::WriteEvent {
+            model: self.name.to_string(),
+            action: action.to_string(),
+            operation: op.name().to_string(),
+            database: db.to_string(),
+            actor_id: self
+                .client
+                .ctx
+                .auth
+                .as_deref()
+                .and_then(|a| a.get("id"))
+                .cloned(),
+            rows,
+            count,
+        }
+    }
+
     fn span(&self, op: Op, db: &str) -> tracing::Span {
         tracing::debug_span!(
             "litestone.query",
@@ -262,6 +298,9 @@ impl Model {
             if observed {
                 self.emit(op, &db, &args, logs);
             }
+            if op.is_write() && !self.client.inner.event_listeners.is_empty() {
+                self.client.write_event(self.event(op, &db, &v));
+            }
             let hooks = &self.client.inner.hooks;
             if hooks.any() && returns_rows(op) {
                 let schema = &self.client.inner.schema;
@@ -279,8 +318,10 @@ impl Model {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        if self.client.inner.hooks.any() && returns_rows(op) {
-            // Computed fields are added to JSON rows; decode from those.
+        let events = op.is_write() && !self.client.inner.event_listeners.is_empty();
+        if (self.client.inner.hooks.any() && returns_rows(op)) || events {
+            // Computed fields and write events work on JSON rows; decode
+            // from those.
             let v = self.call(op, args).await?;
             let decode = |x: Value| {
                 serde_json::from_value::<T>(x).map_err(|e| {

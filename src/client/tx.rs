@@ -160,6 +160,7 @@ impl Client {
             database,
             conn: Arc::new(parking_lot::Mutex::new(Some(conn))),
             depth: 0,
+            events: Arc::default(),
         });
         let tx = Tx {
             client: Client {
@@ -173,7 +174,12 @@ impl Client {
         let out = run_closure(tx, f, Some(timeout)).await;
         let conn = state.conn.lock().take();
         match (out, conn) {
-            (Ok(v), Some(conn)) => conn.commit().await.map(|()| v),
+            (Ok(v), Some(conn)) => {
+                conn.commit().await?;
+                let events = std::mem::take(&mut *state.events.lock());
+                self.deliver(&events);
+                Ok(v)
+            }
             (Ok(_), None) => Err(Error::closed(
                 "the transaction was ended inside its closure",
             )),
@@ -259,11 +265,13 @@ impl Tx {
                         database: parent.database.clone(),
                         conn: parent.conn.clone(),
                         depth,
+                        events: parent.events.clone(),
                     })),
                     ..self.client.ctx.clone()
                 },
             },
         };
+        let held = parent.events.lock().len();
         let out = run_closure(child, f, None).await;
         guard.armed = false;
         match out {
@@ -272,6 +280,8 @@ impl Tx {
                 Ok(v)
             }
             Err(e) => {
+                // The savepoint's writes are undone: so are their events.
+                parent.events.lock().truncate(held);
                 self.raw(format!("ROLLBACK TO {name}; RELEASE {name}"))
                     .await?;
                 Err(e)
