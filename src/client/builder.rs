@@ -337,11 +337,19 @@ impl ClientBuilder {
         });
         let mut paths: HashMap<String, String> = HashMap::new();
         for db in &schema.databases {
-            if db.driver != Driver::Sqlite {
+            let Some(p) = db.path.as_ref().and_then(|p| p.resolve()) else {
                 continue;
-            }
-            if let Some(p) = db.path.as_ref().and_then(|p| p.resolve()) {
-                paths.insert(db.name.clone(), p);
+            };
+            match db.driver {
+                Driver::Sqlite => {
+                    paths.insert(db.name.clone(), p);
+                }
+                // The audit logger keeps its entries in a SQLite file: the
+                // path itself when it names a file, else `<dir>/<name>.db`.
+                Driver::Logger => {
+                    paths.insert(db.name.clone(), super::audit::logger_file(&db.name, &p)?);
+                }
+                Driver::Jsonl => {}
             }
         }
         if let Some(p) = &self.db_path {
@@ -397,6 +405,18 @@ impl ClientBuilder {
         if self.auto_migrate {
             // Dev push of every SQLite database: non-destructive, no renames.
             client.push().await?;
+        }
+        if client
+            .inner
+            .schema
+            .databases
+            .iter()
+            .any(|d| d.driver == Driver::Logger)
+        {
+            if let Err(e) = client.apply_retention().await {
+                // The log's table may not exist yet (no push, no migration).
+                tracing::warn!(error = %e, "audit log retention was not applied");
+            }
         }
         Ok(client)
     }

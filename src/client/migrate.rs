@@ -681,7 +681,7 @@ impl Client {
         for name in names {
             let is_sqlite = schema
                 .database(&name)
-                .is_none_or(|d| d.driver == Driver::Sqlite);
+                .is_none_or(|d| d.driver != Driver::Jsonl);
             if !is_sqlite {
                 continue;
             }

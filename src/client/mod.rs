@@ -4,6 +4,7 @@
 //! awaits the reply. Builds no SQL text itself (that is `query`/`sql`) and owns
 //! no threads (that is `runtime`).
 
+mod audit;
 mod batch;
 mod builder;
 mod computed;
@@ -126,6 +127,8 @@ pub(crate) struct TxState {
     pub(crate) depth: u32,
     /// Write events held until the outer COMMIT (shared by nested levels).
     pub(crate) events: Arc<parking_lot::Mutex<Vec<WriteEvent>>>,
+    /// Audit entries held until the outer COMMIT (shared by nested levels).
+    pub(crate) audits: Arc<parking_lot::Mutex<Vec<audit::AuditEntry>>>,
 }
 
 /// The litestone client: one per service, cheap to clone, shared by every task.

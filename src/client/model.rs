@@ -301,6 +301,15 @@ impl Model {
             if op.is_write() && !self.client.inner.event_listeners.is_empty() {
                 self.client.write_event(self.event(op, &db, &v));
             }
+            if op.is_write() && self.client.audited(&self.name) {
+                let entries = self.client.audit_entries(&self.name, op, &args, &v);
+                if !entries.is_empty() {
+                    match self.client.ctx.tx.as_ref().filter(|t| t.database == db) {
+                        Some(t) => t.audits.lock().extend(entries),
+                        None => self.client.write_audit(entries).await,
+                    }
+                }
+            }
             let hooks = &self.client.inner.hooks;
             if hooks.any() && returns_rows(op) {
                 let schema = &self.client.inner.schema;
@@ -318,7 +327,8 @@ impl Model {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        let events = op.is_write() && !self.client.inner.event_listeners.is_empty();
+        let events = op.is_write()
+            && (!self.client.inner.event_listeners.is_empty() || self.client.audited(&self.name));
         if (self.client.inner.hooks.any() && returns_rows(op)) || events {
             // Computed fields and write events work on JSON rows; decode
             // from those.

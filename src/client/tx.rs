@@ -161,6 +161,7 @@ impl Client {
             conn: Arc::new(parking_lot::Mutex::new(Some(conn))),
             depth: 0,
             events: Arc::default(),
+            audits: Arc::default(),
         });
         let tx = Tx {
             client: Client {
@@ -178,6 +179,10 @@ impl Client {
                 conn.commit().await?;
                 let events = std::mem::take(&mut *state.events.lock());
                 self.deliver(&events);
+                let audits = std::mem::take(&mut *state.audits.lock());
+                if !audits.is_empty() {
+                    self.write_audit(audits).await;
+                }
                 Ok(v)
             }
             (Ok(_), None) => Err(Error::closed(
@@ -266,12 +271,14 @@ impl Tx {
                         conn: parent.conn.clone(),
                         depth,
                         events: parent.events.clone(),
+                        audits: parent.audits.clone(),
                     })),
                     ..self.client.ctx.clone()
                 },
             },
         };
         let held = parent.events.lock().len();
+        let held_audits = parent.audits.lock().len();
         let out = run_closure(child, f, None).await;
         guard.armed = false;
         match out {
@@ -282,6 +289,7 @@ impl Tx {
             Err(e) => {
                 // The savepoint's writes are undone: so are their events.
                 parent.events.lock().truncate(held);
+                parent.audits.lock().truncate(held_audits);
                 self.raw(format!("ROLLBACK TO {name}; RELEASE {name}"))
                     .await?;
                 Err(e)

@@ -73,6 +73,15 @@ pub(crate) fn now() -> String {
     format_millis(ms)
 }
 
+/// `secs` seconds before now, in the canonical form.
+pub(crate) fn now_minus_secs(secs: i64) -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    format_millis(ms - secs * 1000)
+}
+
 struct Cursor<'a> {
     b: &'a [u8],
     i: usize,

@@ -102,7 +102,7 @@ pub fn owns_table(schema: &Schema, model: &Model) -> bool {
     let db = model.database.as_deref().unwrap_or("main");
     schema
         .database(db)
-        .is_none_or(|d| d.driver == Driver::Sqlite)
+        .is_none_or(|d| d.driver != Driver::Jsonl)
 }
 
 /// The statements that create every table, index, trigger and FTS table of

@@ -89,10 +89,66 @@ pub fn parse(src: &str) -> Result<Schema> {
 /// # Errors
 /// [`Error::Schema`] listing every problem found.
 pub fn parse_named(src: &str, file_name: &str) -> Result<Schema> {
+    with_audit_models(parse_named_plus(src, file_name, None)?, |extra| {
+        parse_named_plus(src, file_name, Some(extra))
+    })
+}
+
+fn parse_named_plus(src: &str, file_name: &str, extra: Option<&str>) -> Result<Schema> {
     let mut loader = Loader::default();
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    loader.load(file_name.to_string(), src.to_string(), dir);
+    loader.load(file_name.to_string(), src.to_string(), dir.clone());
+    if let Some(x) = extra {
+        loader.load(AUDIT_NAME.to_string(), x.to_string(), dir);
+    }
     loader.finish()
+}
+
+/// Diagnostics name of the synthesized audit-log models.
+const AUDIT_NAME: &str = "<audit log models>";
+
+/// The name of the audit-log model of logger database `db`: `auditLogs`
+/// when the schema has one logger database, `<db>AuditLogs` otherwise.
+pub fn audit_model_name(schema: &Schema, db: &str) -> String {
+    let loggers = schema
+        .databases
+        .iter()
+        .filter(|d| d.driver == Driver::Logger)
+        .count();
+    if loggers <= 1 {
+        "auditLogs".to_string()
+    } else {
+        format!("{db}AuditLogs")
+    }
+}
+
+/// Re-parses with one audit-log model per `driver logger` database (the
+/// README's auto-schema logger, queried as `client.model("auditLogs")`),
+/// unless the schema declares those models itself.
+fn with_audit_models(
+    schema: Schema,
+    reparse: impl FnOnce(&str) -> Result<Schema>,
+) -> Result<Schema> {
+    let mut extra = String::new();
+    for d in schema
+        .databases
+        .iter()
+        .filter(|d| d.driver == Driver::Logger)
+    {
+        let name = audit_model_name(&schema, &d.name);
+        if schema.model(&name).is_some() {
+            continue;
+        }
+        extra.push_str(&format!(
+            "model {name} {{\n  id Integer @id\n  model Text\n  action Text\n  operation Text\n  recordId Text?\n  actorId Text?\n  fields Text[]\n  data Json?\n  createdAt DateTime @default(now())\n  @@index([model, createdAt])\n  @@index([createdAt])\n  @@db({})\n}}\n",
+            d.name
+        ));
+    }
+    if extra.is_empty() {
+        Ok(schema)
+    } else {
+        reparse(&extra)
+    }
 }
 
 /// Parses and validates a schema file, resolving `import "./x.lite"` relative
@@ -112,16 +168,22 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema> {
             snippet: String::new(),
         }])
     })?;
-    let mut loader = Loader::default();
-    if let Ok(canon) = path.canonicalize() {
-        loader.seen.insert(canon);
-    }
-    let dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    loader.load(path.display().to_string(), src, dir);
-    loader.finish()
+    let load = |extra: Option<&str>| {
+        let mut loader = Loader::default();
+        if let Ok(canon) = path.canonicalize() {
+            loader.seen.insert(canon);
+        }
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        loader.load(path.display().to_string(), src.clone(), dir.clone());
+        if let Some(x) = extra {
+            loader.load(AUDIT_NAME.to_string(), x.to_string(), dir);
+        }
+        loader.finish()
+    };
+    with_audit_models(load(None)?, |extra| load(Some(extra)))
 }
 
 /// Parses one source into its raw syntax tree, without imports or
