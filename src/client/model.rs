@@ -196,13 +196,21 @@ impl Model {
         let (plan, db) = self.prepare(op, &args)?;
         let observed = self.client.observed();
         let span = self.span(op, &db);
+        // Unless a query event needs them, the arguments are dropped while
+        // the actor runs the plan (polled just after the request is sent)
+        // instead of after the reply: freeing the 20k-row `createMany`
+        // argument of the quick insert_bulk took ~3 ms of the caller's time.
+        let (kept, spent) = if observed {
+            (Some(args), None)
+        } else {
+            (None, Some(args))
+        };
         async move {
-            let (v, logs) = self
-                .dispatch(op, &db, observed, move |c, log| exec::run(c, &plan, log))
-                .await
-                .map_err(|e| self.schema_terms(e))?;
-            if observed {
-                self.emit(op, &db, &args, logs);
+            let run = self.dispatch(op, &db, observed, move |c, log| exec::run(c, &plan, log));
+            let (res, ()) = futures::future::join(run, async move { drop(spent) }).await;
+            let (v, logs) = res.map_err(|e| self.schema_terms(e))?;
+            if let Some(args) = &kept {
+                self.emit(op, &db, args, logs);
             }
             Ok(v)
         }

@@ -80,7 +80,10 @@ pub(crate) fn format_millis(ms: i64) -> String {
     put(14, 2, mi);
     put(17, 2, s);
     put(20, 3, milli);
-    b.iter().map(|&c| char::from(c)).collect()
+    match std::str::from_utf8(&b) {
+        Ok(t) => t.to_owned(),
+        Err(_) => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z"),
+    }
 }
 
 /// The current time in the canonical form.
