@@ -290,18 +290,30 @@ impl Model {
         let (plan, db) = self.prepare(op, &args)?;
         let observed = self.client.observed();
         let span = self.span(op, &db);
+        // Unless something after the reply needs them (query events, audit
+        // entries, computed fields), the arguments are dropped while the
+        // actor runs the plan (polled just after the request is sent)
+        // instead of after the reply: freeing the 20k-row `createMany`
+        // argument of the quick insert_bulk took ~3 ms of the caller's time.
+        let audited = op.is_write() && self.client.audited(&self.name);
+        let computed = self.client.inner.hooks.any() && returns_rows(op);
+        let (kept, spent) = if observed || audited || computed {
+            (Some(args), None)
+        } else {
+            (None, Some(args))
+        };
         async move {
-            let (mut v, logs) = self
-                .dispatch(op, &db, observed, move |c, log| exec::run(c, &plan, log))
-                .await
-                .map_err(|e| self.schema_terms(e))?;
+            let run = self.dispatch(op, &db, observed, move |c, log| exec::run(c, &plan, log));
+            let (res, ()) = futures::future::join(run, async move { drop(spent) }).await;
+            let (mut v, logs) = res.map_err(|e| self.schema_terms(e))?;
+            let args = kept.unwrap_or(Value::Null);
             if observed {
                 self.emit(op, &db, &args, logs);
             }
             if op.is_write() && !self.client.inner.event_listeners.is_empty() {
                 self.client.write_event(self.event(op, &db, &v));
             }
-            if op.is_write() && self.client.audited(&self.name) {
+            if audited {
                 let entries = self.client.audit_entries(&self.name, op, &args, &v);
                 if !entries.is_empty() {
                     match self.client.ctx.tx.as_ref().filter(|t| t.database == db) {
@@ -311,7 +323,7 @@ impl Model {
                 }
             }
             let hooks = &self.client.inner.hooks;
-            if hooks.any() && returns_rows(op) {
+            if computed {
                 let schema = &self.client.inner.schema;
                 if let Some(m) = schema.model(&self.name) {
                     hooks.apply(schema, m, &args, &mut v);

@@ -15,7 +15,7 @@
 //! Typed reads with includes decode from a tree of owned rows (`tree`),
 //! never through JSON; bulk writes (`Plan::Exec`) reuse one prepared
 //! statement across consecutive statements sharing one text, which the
-//! multi-row `createMany` chunks do.
+//! per-row statements of a `createMany` do.
 
 mod analytics;
 

@@ -330,33 +330,34 @@ pub(crate) fn compile(cx: &Cx<'_>, model: &Model, op: Op, args: &Value) -> Resul
                 Some(_) => return Err(Error::invalid_args("skipDuplicates", "expected a boolean")),
             };
             let mut shapes = ShapeCache::default();
-            let mut bulk = Bulk::new(&model.table, &conflict);
+            let mut bulk = Bulk::new(model, &conflict);
+            let mut rows = write::RowBuilder::new(model);
             // Create guards exist only where a model or field policy does:
             // skip the per-row policy walk (and its field list) otherwise.
             let policed = !cx.system
                 && (!model.policies.is_empty()
                     || model.fields.iter().any(|f| !f.policies.is_empty()));
-            let mut stmts = Vec::new();
+            let mut stmts = Vec::with_capacity(items.len());
             let mut guards = Vec::new();
-            let mut path = String::new();
             for (i, item) in items.iter().enumerate() {
-                path.clear();
-                // Reuses one buffer: a 100k-row batch should not format 100k paths.
-                use std::fmt::Write as _;
-                let _ = write!(path, "data[{i}]");
-                let row = write::insert_row(cx, model, item, &path)?;
+                // The path is formatted only for an error.
+                rows.build(cx, model, item, &|| format!("data[{i}]"))?;
                 if policed {
                     guards.extend(policy::guard_insert(
                         cx,
                         model,
-                        &row,
+                        &rows.row(model),
                         policy::data_fields(model, item).into_iter(),
                         None,
                     )?);
                 }
-                bulk.push(row, &mut stmts, &mut shapes);
+                if rows.values.is_empty() || rows.has_sequence() {
+                    let row = rows.take_row(model);
+                    stmts.push(shapes.insert(&model.table, &row, &conflict));
+                } else {
+                    stmts.push(bulk.stmt(&mut rows.values));
+                }
             }
-            bulk.flush(&mut stmts);
             Ok(policy::wrap(Plan::Exec(stmts), guards))
         }
         Op::Update => {
@@ -616,93 +617,91 @@ impl ShapeCache {
     }
 }
 
-/// Most parameters one bulk statement binds (SQLite's default
-/// `SQLITE_MAX_VARIABLE_NUMBER` is 32766).
-const BULK_MAX_PARAMS: usize = 32_766;
-/// Most rows one bulk statement inserts: past a few hundred rows a bigger
-/// statement no longer pays (measured on insert_bulk, see the module docs).
-const BULK_MAX_ROWS: usize = 64;
-
-/// `createMany` chunking: consecutive rows of one all-parameter shape (same
-/// columns, no sequence columns, no upsert) go into one multi-row `INSERT …
-/// VALUES (…), (…)` per chunk of up to [`BULK_MAX_ROWS`] rows, their
-/// parameters moved (not cloned) into the statement. One text per chunk size
-/// is written once and shared, so the executor reuses one prepared
-/// statement for every full chunk. Other rows (sequences evaluate
-/// `MAX(col) + 1` and must see the rows inserted before them; upserts) keep
-/// one statement per row through [`ShapeCache`].
+/// `createMany` rows whose values are all parameters (no `@sequence`
+/// column): one single-row `INSERT` per row,
+/// its text written once per column shape and shared, so the executor
+/// reuses one prepared statement for a run of rows of one shape (as a
+/// hand-written loop over a prepared statement would), and the parameters
+/// moved (not cloned) out of the built row.
+///
+/// Not one multi-row `INSERT … VALUES (…), (…)` per chunk: SQLite opens a
+/// statement journal for a statement that writes several rows and may abort
+/// (any NOT NULL, UNIQUE or foreign key check), and copies every page the
+/// statement first touches into it, which cost more than the per-row
+/// statement overhead it saved (insert_bulk, callgrind: the multi-row
+/// chunks spent 25% of the writer's instructions in `subjournalPage`).
 struct Bulk<'a> {
-    table: &'a str,
+    model: &'a Model,
     conflict: &'a Conflict,
-    cols: Vec<String>,
-    params: Vec<SqlValue>,
-    rows: usize,
-    max_rows: usize,
-    texts: HashMap<usize, Arc<str>>,
+    /// Statement texts by column shape (field indexes).
+    texts: Vec<(Vec<usize>, Arc<str>)>,
+    /// Index in `texts` of the shape used last.
+    last: usize,
 }
 
 impl<'a> Bulk<'a> {
-    fn new(table: &'a str, conflict: &'a Conflict) -> Self {
+    fn new(model: &'a Model, conflict: &'a Conflict) -> Self {
         Bulk {
-            table,
+            model,
             conflict,
-            cols: Vec::new(),
-            params: Vec::new(),
-            rows: 0,
-            max_rows: 1,
-            texts: HashMap::new(),
+            texts: Vec::new(),
+            last: 0,
         }
     }
 
-    fn push(&mut self, row: InsertRow, stmts: &mut Vec<Stmt>, shapes: &mut ShapeCache) {
-        let batchable = !matches!(self.conflict, Conflict::Update { .. })
-            && !row.values.is_empty()
-            && row
-                .values
-                .iter()
-                .all(|(_, v)| matches!(v, ast::InsertVal::Param(_)));
-        if !batchable {
-            self.flush(stmts);
-            stmts.push(shapes.insert(self.table, &row, self.conflict));
-            return;
-        }
-        let same = self.cols.len() == row.values.len()
-            && self.cols.iter().zip(&row.values).all(|(a, (b, _))| a == b);
-        if !same {
-            self.flush(stmts);
-            self.cols = row.values.iter().map(|(c, _)| c.clone()).collect();
-            self.texts.clear();
-            self.max_rows = (BULK_MAX_PARAMS / self.cols.len()).clamp(1, BULK_MAX_ROWS);
-        }
-        if self.params.capacity() == 0 {
-            self.params.reserve_exact(self.max_rows * self.cols.len());
-        }
-        for (_, v) in row.values {
-            if let ast::InsertVal::Param(p) = v {
-                self.params.push(p);
+    /// The statement of one built row (all [`ast::InsertVal::Param`]
+    /// values); empties `values`.
+    fn stmt(&mut self, values: &mut Vec<(usize, ast::InsertVal)>) -> Stmt {
+        let same = |shape: &[usize]| {
+            shape.len() == values.len() && shape.iter().zip(values.iter()).all(|(a, (b, _))| a == b)
+        };
+        if !self.texts.get(self.last).is_some_and(|(s, _)| same(s)) {
+            match self.texts.iter().position(|(s, _)| same(s)) {
+                Some(at) => self.last = at,
+                None => {
+                    let placeholder = InsertRow {
+                        values: values
+                            .iter()
+                            .map(|(i, _)| {
+                                (
+                                    self.model.fields[*i].column.clone(),
+                                    ast::InsertVal::Param(SqlValue::Null),
+                                )
+                            })
+                            .collect(),
+                    };
+                    let text =
+                        sql::write::insert(&self.model.table, &placeholder, self.conflict, None)
+                            .sql;
+                    self.texts
+                        .push((values.iter().map(|(i, _)| *i).collect(), text));
+                    self.last = self.texts.len() - 1;
+                }
             }
         }
-        self.rows += 1;
-        if self.rows == self.max_rows {
-            self.flush(stmts);
-        }
-    }
-
-    fn flush(&mut self, stmts: &mut Vec<Stmt>) {
-        if self.rows == 0 {
-            return;
-        }
-        let (table, cols, conflict, rows) = (self.table, &self.cols, self.conflict, self.rows);
-        let sql = self
-            .texts
-            .entry(rows)
-            .or_insert_with(|| sql::write::insert_values(table, cols, rows, conflict))
-            .clone();
-        stmts.push(Stmt {
-            sql,
-            params: std::mem::take(&mut self.params),
-        });
-        self.rows = 0;
+        // Debug builds render the row in full and check the shared text.
+        #[cfg(debug_assertions)]
+        let full = sql::write::insert(
+            &self.model.table,
+            &InsertRow {
+                values: values
+                    .iter()
+                    .map(|(i, v)| (self.model.fields[*i].column.clone(), v.clone()))
+                    .collect(),
+            },
+            self.conflict,
+            None,
+        );
+        let sql = self.texts[self.last].1.clone();
+        let mut params = Vec::with_capacity(values.len());
+        params.extend(values.drain(..).filter_map(|(_, v)| match v {
+            ast::InsertVal::Param(p) => Some(p),
+            ast::InsertVal::Sequence { .. } => None,
+        }));
+        let stmt = Stmt { sql, params };
+        #[cfg(debug_assertions)]
+        debug_assert_eq!(stmt, full);
+        stmt
     }
 }
 

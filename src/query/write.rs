@@ -176,104 +176,202 @@ pub(crate) fn insert_row(
     data: &Value,
     path: &str,
 ) -> Result<InsertRow> {
-    let Value::Object(obj) = data else {
-        return Err(Error::invalid_args(path, "expected a data object"));
-    };
-    for key in obj.keys() {
-        let Some(f) = model.field(key) else {
-            return Err(Error::UnknownField {
-                model: model.name.clone(),
-                field: key.clone(),
-                path: join(path, key),
-            });
-        };
-        check_writable(model, f, || join(path, key))?;
-    }
-    let mut values: Vec<(String, InsertVal)> = Vec::with_capacity(model.fields.len());
-    // Written values kept only when a `@default(otherField)` needs them.
-    let keep_raw = model
-        .fields
-        .iter()
-        .any(|f| matches!(f.default, Some(DefaultValue::Field(_))));
-    let mut raw: Vec<(usize, Value)> = Vec::new();
-    let mut copies = Vec::new();
-    for (i, f) in model.fields.iter().enumerate() {
-        if !f.is_column() || f.generated.is_some() {
-            continue;
+    let mut b = RowBuilder::new(model);
+    b.build(cx, model, data, &|| path.to_string())?;
+    Ok(b.take_row(model))
+}
+
+/// Builds INSERT rows from `data` objects, for one row ([`insert_row`]) or
+/// many (`createMany`): the buffers are reused from row to row, and the keys
+/// of a row are resolved to fields (checked to exist and be writable) once
+/// for a run of rows whose keys come in the same order, instead of two hash
+/// lookups per key and row.
+pub(crate) struct RowBuilder<'a> {
+    /// The keys of the last row built and the index of their fields.
+    keys: Vec<(&'a str, usize)>,
+    /// Per field index: the value the current row gives it.
+    given: Vec<Option<&'a Value>>,
+    /// Whether a `@default(otherField)` needs the written values kept.
+    keep_raw: bool,
+    /// The row built last: field index and value per column, in the order
+    /// [`insert_row`] lists the columns.
+    pub(crate) values: Vec<(usize, InsertVal)>,
+}
+
+impl<'a> RowBuilder<'a> {
+    /// An empty builder for rows of `model`.
+    pub(crate) fn new(model: &Model) -> Self {
+        RowBuilder {
+            keys: Vec::new(),
+            given: Vec::with_capacity(model.fields.len()),
+            keep_raw: model
+                .fields
+                .iter()
+                .any(|f| matches!(f.default, Some(DefaultValue::Field(_)))),
+            values: Vec::with_capacity(model.fields.len()),
         }
-        let given = obj.get(&f.name);
-        let v: Option<Cow<'_, Value>> = match given {
-            Some(v) => Some(Cow::Borrowed(v)),
-            None if f.sequence.is_some() => {
-                let scope = match f.sequence.as_ref().and_then(|s| s.scope) {
-                    Some(sid) => {
-                        let sf = model.field_by_id(sid);
-                        let sv = obj
-                            .get(&sf.name)
-                            .cloned()
-                            .or_else(|| sf.default.as_ref().and_then(|d| default_value(cx, d)))
-                            .unwrap_or(Value::Null);
-                        Some((sf.column.clone(), encode_value(cx, model, sf, sv)?))
-                    }
-                    None => None,
+    }
+
+    /// Whether the row built last has a `@sequence` column (whose value
+    /// SQLite computes, so its statement is not all parameters).
+    pub(crate) fn has_sequence(&self) -> bool {
+        self.values
+            .iter()
+            .any(|(_, v)| matches!(v, InsertVal::Sequence { .. }))
+    }
+
+    /// A copy of the row built last, with its column names.
+    pub(crate) fn row(&self, model: &Model) -> InsertRow {
+        InsertRow {
+            values: self
+                .values
+                .iter()
+                .map(|(i, v)| (model.fields[*i].column.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// The row built last, with its column names (empties `values`).
+    pub(crate) fn take_row(&mut self, model: &Model) -> InsertRow {
+        InsertRow {
+            values: self
+                .values
+                .drain(..)
+                .map(|(i, v)| (model.fields[i].column.clone(), v))
+                .collect(),
+        }
+    }
+
+    /// Resolves the keys of `obj` to fields (unknown and read-only keys are
+    /// errors, the first in key order) into `self.given`.
+    fn resolve(
+        &mut self,
+        model: &Model,
+        obj: &'a Map<String, Value>,
+        path: &dyn Fn() -> String,
+    ) -> Result<()> {
+        let same = self.keys.len() == obj.len()
+            && self
+                .keys
+                .iter()
+                .zip(obj.keys())
+                .all(|((k, _), o)| *k == o.as_str());
+        if !same {
+            self.keys.clear();
+            for key in obj.keys() {
+                let found = model.field_id(key).map(|id| id.0 as usize);
+                let Some(i) = found else {
+                    self.keys.clear();
+                    return Err(Error::UnknownField {
+                        model: model.name.clone(),
+                        field: key.clone(),
+                        path: join(&path(), key),
+                    });
                 };
-                values.push((f.column.clone(), InsertVal::Sequence { scope }));
+                if let Err(e) = check_writable(model, &model.fields[i], || join(&path(), key)) {
+                    self.keys.clear();
+                    return Err(e);
+                }
+                self.keys.push((key.as_str(), i));
+            }
+        }
+        self.given.clear();
+        self.given.resize(model.fields.len(), None);
+        for ((_, i), v) in self.keys.iter().zip(obj.values()) {
+            self.given[*i] = Some(v);
+        }
+        Ok(())
+    }
+
+    /// Builds one row from a `data` object into `self.values`; `path`
+    /// names the object in errors (formatted only when there is one).
+    pub(crate) fn build(
+        &mut self,
+        cx: &Cx<'_>,
+        model: &Model,
+        data: &'a Value,
+        path: &dyn Fn() -> String,
+    ) -> Result<()> {
+        let Value::Object(obj) = data else {
+            return Err(Error::invalid_args(path(), "expected a data object"));
+        };
+        self.resolve(model, obj, path)?;
+        self.values.clear();
+        let given = &self.given;
+        let values = &mut self.values;
+        // Written values kept only when a `@default(otherField)` needs them.
+        let mut raw: Vec<(usize, Value)> = Vec::new();
+        let mut copies = Vec::new();
+        for (i, f) in model.fields.iter().enumerate() {
+            if !f.is_column() || f.generated.is_some() {
                 continue;
             }
-            None if f.updated_at => Some(Cow::Owned(Value::String(datetime::now()))),
-            None if f.updated_by.is_some() => f
-                .updated_by
-                .as_deref()
-                .and_then(|p| auth_path(cx, p))
-                .map(Cow::Owned),
-            None => match &f.default {
-                Some(DefaultValue::Field(src)) => {
-                    copies.push((i, *src));
+            let v: Option<Cow<'_, Value>> = match given[i] {
+                Some(v) => Some(Cow::Borrowed(v)),
+                None if f.sequence.is_some() => {
+                    let scope = match f.sequence.as_ref().and_then(|s| s.scope) {
+                        Some(sid) => {
+                            let sf = model.field_by_id(sid);
+                            let sv = given[sid.0 as usize]
+                                .cloned()
+                                .or_else(|| sf.default.as_ref().and_then(|d| default_value(cx, d)))
+                                .unwrap_or(Value::Null);
+                            Some((sf.column.clone(), encode_value(cx, model, sf, sv)?))
+                        }
+                        None => None,
+                    };
+                    values.push((i, InsertVal::Sequence { scope }));
                     continue;
                 }
-                Some(d) => default_value(cx, d).map(Cow::Owned),
-                None => None,
-            },
-        };
-        match v {
-            Some(v) => {
-                if keep_raw {
-                    raw.push((i, v.clone().into_owned()));
+                None if f.updated_at => Some(Cow::Owned(Value::String(datetime::now()))),
+                None if f.updated_by.is_some() => f
+                    .updated_by
+                    .as_deref()
+                    .and_then(|p| auth_path(cx, p))
+                    .map(Cow::Owned),
+                None => match &f.default {
+                    Some(DefaultValue::Field(src)) => {
+                        copies.push((i, *src));
+                        continue;
+                    }
+                    Some(d) => default_value(cx, d).map(Cow::Owned),
+                    None => None,
+                },
+            };
+            match v {
+                Some(v) => {
+                    if self.keep_raw {
+                        raw.push((i, v.clone().into_owned()));
+                    }
+                    values.push((i, InsertVal::Param(encode_ref(cx, model, f, &v)?)));
                 }
-                values.push((
-                    f.column.clone(),
-                    InsertVal::Param(encode_ref(cx, model, f, &v)?),
-                ));
-            }
-            None => {
-                let db_default = matches!(
-                    f.default,
-                    Some(DefaultValue::Sql(_) | DefaultValue::Autoincrement)
-                );
-                if !f.optional && !db_default && !is_rowid_alias(model, f) {
-                    return Err(Error::validation(
-                        &model.name,
-                        &f.name,
-                        "required",
-                        format!("`{}` is required", f.name),
-                    ));
+                None => {
+                    let db_default = matches!(
+                        f.default,
+                        Some(DefaultValue::Sql(_) | DefaultValue::Autoincrement)
+                    );
+                    if !f.optional && !db_default && !is_rowid_alias(model, f) {
+                        return Err(Error::validation(
+                            &model.name,
+                            &f.name,
+                            "required",
+                            format!("`{}` is required", f.name),
+                        ));
+                    }
                 }
             }
         }
+        for (i, src) in copies {
+            let f = &model.fields[i];
+            let v = raw
+                .iter()
+                .find(|(j, _)| *j == src.0 as usize)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null);
+            values.push((i, InsertVal::Param(encode_value(cx, model, f, v)?)));
+        }
+        Ok(())
     }
-    for (i, src) in copies {
-        let f = &model.fields[i];
-        let v = raw
-            .iter()
-            .find(|(j, _)| *j == src.0 as usize)
-            .map(|(_, v)| v.clone())
-            .unwrap_or(Value::Null);
-        values.push((
-            f.column.clone(),
-            InsertVal::Param(encode_value(cx, model, f, v)?),
-        ));
-    }
-    Ok(InsertRow { values })
 }
 
 const ARITH: &[(&str, &str)] = &[

@@ -2,12 +2,10 @@
 //! visible and hidden columns of a [`ReadQuery`] (for single-row writes that
 //! return the row and its includes).
 //!
-//! `createMany` writes one multi-row `INSERT … VALUES (…), (…)` per chunk
-//! of up to 64 rows ([`insert_values`]) instead of one statement per row
-//! (64 measured 0.86× vs 0.70× for 256 in back-to-back runs):
-//! insert_bulk (quick mode, 20k posts) went from 0.55× to 0.78× the
-//! rusqlite per-row baseline in the same run (80k vs 103k rows/s on a
-//! loaded 2-core machine).
+//! `createMany` writes one single-row `INSERT` per row, its text shared by
+//! the rows of one column shape (see `Bulk` in `query/`); multi-row
+//! `VALUES (…), (…)` statements were tried and dropped (they make SQLite
+//! keep a statement journal).
 
 use std::sync::Arc;
 
@@ -74,44 +72,6 @@ pub(crate) fn insert(
     let mut w = SqlWriter::default();
     insert_walk(&mut w, table, row, conflict, ret);
     finish(w)
-}
-
-/// The text of one multi-row `INSERT [OR IGNORE] INTO t (cols) VALUES (?, …),
-/// (?, …)…` of `rows` rows whose values are all parameters (bulk inserts:
-/// one statement per chunk instead of one per row).
-pub(crate) fn insert_values(
-    table: &str,
-    cols: &[String],
-    rows: usize,
-    conflict: &Conflict,
-) -> Arc<str> {
-    let mut w = SqlWriter::default();
-    w.push(if matches!(conflict, Conflict::Ignore) {
-        "INSERT OR IGNORE INTO "
-    } else {
-        "INSERT INTO "
-    });
-    w.ident(table).push(" (");
-    for (i, c) in cols.iter().enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.ident(c);
-    }
-    w.push(") VALUES ");
-    let mut one = String::with_capacity(cols.len() * 3 + 2);
-    one.push('(');
-    for i in 0..cols.len() {
-        one.push_str(if i > 0 { ", ?" } else { "?" });
-    }
-    one.push(')');
-    for r in 0..rows {
-        if r > 0 {
-            w.push(", ");
-        }
-        w.push(&one);
-    }
-    Arc::from(w.sql)
 }
 
 /// The parameters of [`insert`] for a row whose statement text is already
