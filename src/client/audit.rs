@@ -61,21 +61,6 @@ pub(crate) fn logger_file(name: &str, path: &str) -> Result<String> {
     }
 }
 
-/// `30d` → seconds.
-fn retention_secs(r: &str) -> Option<i64> {
-    let r = r.trim();
-    let (num, unit) = r.split_at(r.find(|c: char| !c.is_ascii_digit())?);
-    let n: i64 = num.parse().ok()?;
-    let mult = match unit.trim() {
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return None,
-    };
-    Some(n * mult)
-}
-
 fn action(op: Op) -> &'static str {
     match op {
         Op::Create | Op::CreateMany => "create",
@@ -294,7 +279,11 @@ impl Client {
             .iter()
             .filter(|d| d.driver == Driver::Logger)
         {
-            let Some(secs) = d.retention.as_deref().and_then(retention_secs) else {
+            let Some(secs) = d
+                .retention
+                .as_deref()
+                .and_then(super::jsonl::retention_secs)
+            else {
                 continue;
             };
             if !self.inner.databases.contains_key(&d.name) {
@@ -306,19 +295,5 @@ impl Client {
                 .await?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::retention_secs;
-
-    #[test]
-    fn retention_units() {
-        assert_eq!(retention_secs("30d"), Some(30 * 86_400));
-        assert_eq!(retention_secs("12h"), Some(12 * 3600));
-        assert_eq!(retention_secs("2w"), Some(14 * 86_400));
-        assert_eq!(retention_secs("5x"), None);
-        assert_eq!(retention_secs("d"), None);
     }
 }

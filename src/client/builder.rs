@@ -336,6 +336,7 @@ impl ClientBuilder {
                 .max(2)
         });
         let mut paths: HashMap<String, String> = HashMap::new();
+        let mut jsonl: HashMap<String, std::path::PathBuf> = HashMap::new();
         for db in &schema.databases {
             let Some(p) = db.path.as_ref().and_then(|p| p.resolve()) else {
                 continue;
@@ -349,7 +350,17 @@ impl ClientBuilder {
                 Driver::Logger => {
                     paths.insert(db.name.clone(), super::audit::logger_file(&db.name, &p)?);
                 }
-                Driver::Jsonl => {}
+                // Queried in memory, stored as `<dir>/<model>.jsonl`.
+                Driver::Jsonl => {
+                    std::fs::create_dir_all(&p).map_err(|e| {
+                        Error::invalid_args(
+                            format!("database.{}.path", db.name),
+                            format!("cannot create the JSONL directory: {e}"),
+                        )
+                    })?;
+                    jsonl.insert(db.name.clone(), std::path::PathBuf::from(&p));
+                    paths.insert(db.name.clone(), ":memory:".to_string());
+                }
             }
         }
         if let Some(p) = &self.db_path {
@@ -399,12 +410,16 @@ impl ClientBuilder {
                 crypto,
                 hooks: self.hooks,
                 event_listeners: self.event_listeners,
+                jsonl,
             }),
             ctx: Ctx::default(),
         };
         if self.auto_migrate {
             // Dev push of every SQLite database: non-destructive, no renames.
             client.push().await?;
+        }
+        if !client.inner.jsonl.is_empty() {
+            client.load_jsonl().await?;
         }
         if client
             .inner

@@ -10,6 +10,7 @@ mod builder;
 mod computed;
 mod crypto;
 mod events;
+mod jsonl;
 mod lock;
 pub(crate) mod migrate;
 mod model;
@@ -107,6 +108,8 @@ pub(crate) struct ClientInner {
     pub(crate) hooks: computed::Hooks,
     /// `on_event` listeners (committed writes).
     pub(crate) event_listeners: Vec<EventListener>,
+    /// Directories of the `driver jsonl` databases, by name.
+    pub(crate) jsonl: HashMap<String, std::path::PathBuf>,
 }
 
 /// Per-handle context: who is asking, and inside which transaction.

@@ -286,7 +286,31 @@ impl Model {
         )
     }
 
+    /// The JSONL directory of this model's database, when it is one.
+    fn jsonl(&self) -> Option<(&std::path::Path, String)> {
+        let db = self
+            .client
+            .inner
+            .schema
+            .model(&self.name)?
+            .database
+            .clone()
+            .unwrap_or_else(|| "main".to_string());
+        self.client.jsonl_dir(&db).map(|d| (d, db))
+    }
+
     async fn call(&self, op: Op, args: Value) -> Result<Value> {
+        if op.is_write()
+            && self.scopes.is_empty()
+            && let Some((dir, db)) = self.jsonl()
+        {
+            self.client.inner.hooks.check_write(&self.name, op, &args)?;
+            let v = self.client.jsonl_write(&self.name, dir, op, &args).await?;
+            if !self.client.inner.event_listeners.is_empty() {
+                self.client.write_event(self.event(op, &db, &v));
+            }
+            return Ok(v);
+        }
         let (plan, db) = self.prepare(op, &args)?;
         let observed = self.client.observed();
         let span = self.span(op, &db);
@@ -340,7 +364,9 @@ impl Model {
         T: DeserializeOwned + Send + 'static,
     {
         let events = op.is_write()
-            && (!self.client.inner.event_listeners.is_empty() || self.client.audited(&self.name));
+            && (!self.client.inner.event_listeners.is_empty()
+                || self.client.audited(&self.name)
+                || self.jsonl().is_some());
         if (self.client.inner.hooks.any() && returns_rows(op)) || events {
             // Computed fields and write events work on JSON rows; decode
             // from those.
