@@ -61,7 +61,8 @@ pub(crate) fn logger_file(name: &str, path: &str) -> Result<String> {
     }
 }
 
-fn action(op: Op) -> &'static str {
+/// The README's event/audit action of a write operation.
+pub(crate) fn action(op: Op) -> &'static str {
     match op {
         Op::Create | Op::CreateMany => "create",
         Op::Update | Op::UpdateMany => "update",
@@ -182,10 +183,7 @@ impl Client {
             })
         };
         let actor = self
-            .ctx
-            .auth
-            .as_deref()
-            .and_then(|a| a.get("id"))
+            .actor_id()
             .map(|v| match v {
                 Value::String(s) => Value::String(s.clone()),
                 other => Value::String(other.to_string()),

@@ -142,7 +142,7 @@ impl Client {
                         model: Some(model.clone()),
                         operation: Op::Query.name().to_string(),
                         database: db.clone(),
-                        actor_id: self.ctx.auth.as_deref().and_then(|a| a.get("id")).cloned(),
+                        actor_id: self.actor_id(),
                         sql: l.sql.to_string(),
                         params: l.params.iter().map(exec::param_json).collect(),
                         duration: l.duration_ms,

@@ -43,6 +43,11 @@ use crate::schema::Schema;
 pub type QueryListener = Arc<dyn Fn(&QueryEvent) + Send + Sync>;
 
 impl Client {
+    /// `auth().id` of this handle, when set.
+    pub(crate) fn actor_id(&self) -> Option<Value> {
+        self.ctx.auth.as_deref().and_then(|a| a.get("id")).cloned()
+    }
+
     /// Delivers a committed write's event, or holds it until the enclosing
     /// transaction on its database commits.
     pub(crate) fn write_event(&self, e: WriteEvent) {

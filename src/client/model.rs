@@ -180,13 +180,7 @@ impl Model {
     }
 
     pub(super) fn emit(&self, op: Op, db: &str, args: &Value, logs: Vec<StmtLog>) {
-        let actor_id = self
-            .client
-            .ctx
-            .auth
-            .as_deref()
-            .and_then(|a| a.get("id"))
-            .cloned();
+        let actor_id = self.client.actor_id();
         for l in logs {
             let e = QueryEvent {
                 model: Some(self.name.to_string()),
@@ -243,15 +237,7 @@ impl Model {
 
     /// The [`WriteEvent`](super::WriteEvent) of a successful write.
     fn event(&self, op: Op, db: &str, v: &Value) -> super::WriteEvent {
-        let action = match op {
-            Op::Create | Op::CreateMany => "create",
-            Op::Update | Op::UpdateMany => "update",
-            Op::Upsert | Op::UpsertMany => "upsert",
-            Op::Remove | Op::RemoveMany => "remove",
-            Op::Delete | Op::DeleteMany => "delete",
-            Op::Restore => "restore",
-            _ => "change",
-        };
+        let action = super::audit::action(op);
         let (rows, count) = match v {
             Value::Object(o) if o.len() == 1 && o.contains_key("count") => {
                 (Vec::new(), o["count"].as_u64().unwrap_or(0))
@@ -265,13 +251,7 @@ impl Model {
             action: action.to_string(),
             operation: op.name().to_string(),
             database: db.to_string(),
-            actor_id: self
-                .client
-                .ctx
-                .auth
-                .as_deref()
-                .and_then(|a| a.get("id"))
-                .cloned(),
+            actor_id: self.client.actor_id(),
             rows,
             count,
         }

@@ -88,11 +88,7 @@ pub(crate) fn format_millis(ms: i64) -> String {
 
 /// The current time in the canonical form.
 pub(crate) fn now() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    format_millis(ms)
+    now_minus_secs(0)
 }
 
 /// `secs` seconds before now, in the canonical form.
