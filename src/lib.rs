@@ -37,6 +37,7 @@ pub mod ddl;
 pub mod error;
 pub mod migrate;
 pub mod schema;
+pub mod testing;
 
 mod client;
 mod codec;
