@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+pub mod codegen;
 pub mod ddl;
 pub mod error;
 pub mod migrate;

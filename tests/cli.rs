@@ -80,3 +80,28 @@ fn schema_errors_print_every_diagnostic_and_fail() {
     assert_eq!(code, 1);
     assert!(err.contains("3:5") && err.contains("4:5"), "{err}");
 }
+
+#[test]
+fn types_and_jsonschema_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("schema.lite"),
+        "model users {\n  id    Integer @id\n  email Text    @unique @email\n}\nmodel posts {\n  id Integer @id\n}\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(d, &["types", "--only", "users"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("pub struct Users") && !out.contains("pub struct Posts"),
+        "{out}"
+    );
+    let (code, _, err) = run(d, &["jsonschema", "schema.json"]);
+    assert_eq!(code, 0, "{err}");
+    let js: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("schema.json")).unwrap()).unwrap();
+    assert_eq!(
+        js["$defs"]["users"]["properties"]["email"]["format"],
+        serde_json::json!("email")
+    );
+}

@@ -69,6 +69,22 @@ enum Command {
     Check,
     /// Schema check plus database health (integrity, drift).
     Doctor,
+    /// Generates Rust types (serde structs and enums) for the models.
+    Types {
+        /// Output file (default: standard output).
+        out: Option<PathBuf>,
+        /// Only these models (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Generates a JSON Schema document for the models' rows.
+    Jsonschema {
+        /// Output file (default: standard output).
+        out: Option<PathBuf>,
+        /// Only these models (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +131,28 @@ fn migrator(cli: &Cli, db: &Client, allow_destructive: bool) -> litestone::migra
 }
 
 async fn run(cli: Cli) -> litestone::Result<ExitCode> {
+    if let Command::Types { out, only } | Command::Jsonschema { out, only } = &cli.command {
+        let schema = litestone::schema::parse_file(&cli.schema)?;
+        let names: Vec<&str> = only.iter().map(String::as_str).collect();
+        let only = (!names.is_empty()).then_some(names.as_slice());
+        let text = match cli.command {
+            Command::Types { .. } => litestone::codegen::rust_types(&schema, only),
+            _ => {
+                let v = litestone::codegen::json_schema(&schema, only);
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            }
+        };
+        match out {
+            Some(path) => std::fs::write(path, text + "\n").map_err(|e| {
+                litestone::Error::invalid_args(
+                    "out",
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?,
+            None => println!("{text}"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Check = cli.command {
         let schema = litestone::schema::parse_file(&cli.schema)?;
         println!(
@@ -128,7 +166,7 @@ async fn run(cli: Cli) -> litestone::Result<ExitCode> {
     }
     let db = open(&cli).await?;
     let code = match &cli.command {
-        Command::Check => ExitCode::SUCCESS,
+        Command::Check | Command::Types { .. } | Command::Jsonschema { .. } => ExitCode::SUCCESS,
         Command::Migrate { action } => match action {
             Migrate::Create {
                 label,
