@@ -34,6 +34,9 @@ async fn open(dir: &std::path::Path) -> Client {
     Client::builder()
         .schema(&schema(dir))
         .encryption_key(&"ab".repeat(32))
+        .on_log(|entry, auth| {
+            json!({"requestId": auth.and_then(|a| a.get("req")).cloned(), "model": entry["model"]})
+        })
         .auto_migrate(true)
         .open()
         .await
@@ -45,7 +48,7 @@ async fn writes_to_logged_models_leave_audit_entries() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path()).await;
     assert!(dir.path().join("audit").join("audit.db").exists());
-    let me = db.set_auth(json!({"id": 7}));
+    let me = db.set_auth(json!({"id": 7, "req": "r-1"}));
     me.model("users")
         .create(json!({"data": {"email": "a@x.io", "name": "Ann", "apiKey": "sk_secret_1"}}))
         .await
@@ -120,6 +123,10 @@ async fn writes_to_logged_models_leave_audit_entries() {
         ]
     );
     assert_eq!(rows[0]["actorId"], json!("7"));
+    assert_eq!(
+        rows[0]["meta"],
+        json!({"requestId": "r-1", "model": "users"})
+    );
     assert_eq!(rows[0]["data"]["email"], json!("a@x.io"));
     assert!(rows[0]["data"].get("apiKey").is_none());
     assert!(

@@ -68,6 +68,17 @@ async fn jsonl_models_append_query_and_reload() {
     assert_eq!(lines[1]["path"], json!("/login"));
     assert_eq!(lines[3]["id"], json!(4));
 
+    // Introspection (README `$databases`, `$softDelete`).
+    let dbs = db.databases();
+    assert_eq!(dbs["logs"]["driver"], json!("jsonl"));
+    assert_eq!(dbs["main"]["driver"], json!("sqlite"));
+    assert!(dbs["main"]["path"].as_str().unwrap().ends_with("app.db"));
+    assert_eq!(
+        db.soft_delete_models(),
+        json!({"users": false, "apiRequests": false})
+    );
+    assert_eq!(db.enums(), json!({}));
+
     // Reads: the whole query API.
     let ok = req
         .find_many(json!({"where": {"status": {"lt": 300}}, "orderBy": {"id": "desc"}, "select": {"path": true}}))

@@ -33,6 +33,9 @@ use crate::error::{Error, Result};
 use crate::query::Op;
 use crate::schema::Driver;
 
+/// `on_log`: the entry and the caller's auth in, the entry's `meta` out.
+pub(crate) type LogMetaFn = std::sync::Arc<dyn Fn(&Value, Option<&Value>) -> Value + Send + Sync>;
+
 /// One pending log row for the audit model `log_model`.
 #[derive(Debug, Clone)]
 pub(crate) struct AuditEntry {
@@ -194,7 +197,7 @@ impl Client {
             let log_model = crate::schema::audit_model_name(schema, &db);
             let model_level = m.log.as_deref() == Some(db.as_str());
             let base = |record: Value, data: Value| {
-                json!({
+                let mut e = json!({
                     "model": m.name,
                     "action": action(op),
                     "operation": op.name(),
@@ -202,7 +205,12 @@ impl Client {
                     "actorId": actor.clone(),
                     "fields": fields.clone(),
                     "data": data,
-                })
+                });
+                if let Some(f) = &self.inner.on_log {
+                    let meta = f(&e, self.ctx.auth.as_deref());
+                    e["meta"] = meta;
+                }
+                e
             };
             if bulk || rows.is_empty() {
                 let data = if model_level {

@@ -28,6 +28,7 @@ pub struct ClientBuilder {
     pub(crate) encryption_key: Option<String>,
     pub(crate) hooks: super::computed::Hooks,
     pub(crate) event_listeners: Vec<super::EventListener>,
+    pub(crate) on_log: Option<super::audit::LogMetaFn>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -168,6 +169,20 @@ impl ClientBuilder {
     /// the calling task: keep it short (hand work to a channel).
     pub fn on_event(mut self, f: impl Fn(&super::WriteEvent) + Send + Sync + 'static) -> Self {
         self.event_listeners.push(Arc::new(f));
+        self
+    }
+
+    /// Adds metadata to every audit-log entry (README `onLog`): `f` gets the
+    /// entry (model, action, recordId, …) and the caller's auth, and returns
+    /// a JSON value stored in the entry's `meta` field (`null`: none).
+    pub fn on_log(
+        mut self,
+        f: impl Fn(&serde_json::Value, Option<&serde_json::Value>) -> serde_json::Value
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.on_log = Some(Arc::new(f));
         self
     }
 
@@ -410,6 +425,7 @@ impl ClientBuilder {
                 crypto,
                 hooks: self.hooks,
                 event_listeners: self.event_listeners,
+                on_log: self.on_log,
                 jsonl,
             }),
             ctx: Ctx::default(),

@@ -113,6 +113,8 @@ pub(crate) struct ClientInner {
     pub(crate) hooks: computed::Hooks,
     /// `on_event` listeners (committed writes).
     pub(crate) event_listeners: Vec<EventListener>,
+    /// `on_log`: metadata for audit entries.
+    pub(crate) on_log: Option<audit::LogMetaFn>,
     /// Directories of the `driver jsonl` databases, by name.
     pub(crate) jsonl: HashMap<String, std::path::PathBuf>,
 }

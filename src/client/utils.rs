@@ -957,3 +957,57 @@ mod tests {
         );
     }
 }
+
+impl Client {
+    /// The database blocks (README `$databases`): `{name: {driver, path}}`
+    /// (`path`: the SQLite file, the JSONL directory, or `:memory:`).
+    pub fn databases(&self) -> Value {
+        let schema = self.schema();
+        let mut out = serde_json::Map::new();
+        for name in self.inner.databases.keys() {
+            let driver = schema
+                .database(name)
+                .map_or(crate::schema::Driver::Sqlite, |d| d.driver);
+            let path = match self.inner.jsonl.get(name) {
+                Some(dir) => Value::String(dir.display().to_string()),
+                None => self
+                    .runtime(name)
+                    .ok()
+                    .and_then(|r| r.file().map(str::to_string))
+                    .map_or(Value::String(":memory:".into()), Value::String),
+            };
+            let driver = match driver {
+                crate::schema::Driver::Sqlite => "sqlite",
+                crate::schema::Driver::Jsonl => "jsonl",
+                crate::schema::Driver::Logger => "logger",
+            };
+            out.insert(
+                name.clone(),
+                serde_json::json!({"driver": driver, "path": path}),
+            );
+        }
+        Value::Object(out)
+    }
+
+    /// Which models soft-delete (README `$softDelete`): `{model: bool}`.
+    pub fn soft_delete_models(&self) -> Value {
+        Value::Object(
+            self.schema()
+                .models
+                .iter()
+                .map(|m| (m.name.clone(), Value::Bool(m.soft_delete.is_some())))
+                .collect(),
+        )
+    }
+
+    /// The schema's enums (README `$enums`): `{Enum: [values…]}`.
+    pub fn enums(&self) -> Value {
+        Value::Object(
+            self.schema()
+                .enums
+                .iter()
+                .map(|e| (e.name.clone(), serde_json::json!(e.values)))
+                .collect(),
+        )
+    }
+}

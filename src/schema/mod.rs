@@ -140,7 +140,7 @@ fn with_audit_models(
             continue;
         }
         extra.push_str(&format!(
-            "model {name} {{\n  id Integer @id\n  model Text\n  action Text\n  operation Text\n  recordId Text?\n  actorId Text?\n  fields Text[]\n  data Json?\n  createdAt DateTime @default(now())\n  @@index([model, createdAt])\n  @@index([createdAt])\n  @@db({})\n}}\n",
+            "model {name} {{\n  id Integer @id\n  model Text\n  action Text\n  operation Text\n  recordId Text?\n  actorId Text?\n  fields Text[]\n  data Json?\n  meta Json?\n  createdAt DateTime @default(now())\n  @@index([model, createdAt])\n  @@index([createdAt])\n  @@db({})\n}}\n",
             d.name
         ));
     }
