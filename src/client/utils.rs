@@ -933,31 +933,6 @@ fn backup_snapshot(conn: &Connection, dest: &str, opts: &BackupOptions) -> Resul
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classifies_statements() {
-        assert!(is_dml("  insert into t values (1)"));
-        assert!(is_dml("-- note\nSELECT 1"));
-        assert!(is_dml("/* x */ with a as (select 1) select * from a"));
-        assert!(!is_dml("CREATE TABLE t (a)"));
-        assert!(!is_dml("vacuum"));
-        assert!(!is_dml("PRAGMA user_version = 3"));
-    }
-
-    #[test]
-    fn pragma_values_flatten() {
-        assert_eq!(pragma_value(json!([{"journal_mode": "wal"}])), json!("wal"));
-        assert_eq!(pragma_value(json!([])), Value::Null);
-        assert_eq!(
-            pragma_value(json!([{"a": 1}, {"a": 2}])),
-            json!([{"a": 1}, {"a": 2}])
-        );
-    }
-}
-
 impl Client {
     /// The database blocks (README `$databases`): `{name: {driver, path}}`
     /// (`path`: the SQLite file, the JSONL directory, or `:memory:`).
@@ -1009,5 +984,30 @@ impl Client {
                 .map(|e| (e.name.clone(), serde_json::json!(e.values)))
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_statements() {
+        assert!(is_dml("  insert into t values (1)"));
+        assert!(is_dml("-- note\nSELECT 1"));
+        assert!(is_dml("/* x */ with a as (select 1) select * from a"));
+        assert!(!is_dml("CREATE TABLE t (a)"));
+        assert!(!is_dml("vacuum"));
+        assert!(!is_dml("PRAGMA user_version = 3"));
+    }
+
+    #[test]
+    fn pragma_values_flatten() {
+        assert_eq!(pragma_value(json!([{"journal_mode": "wal"}])), json!("wal"));
+        assert_eq!(pragma_value(json!([])), Value::Null);
+        assert_eq!(
+            pragma_value(json!([{"a": 1}, {"a": 2}])),
+            json!([{"a": 1}, {"a": 2}])
+        );
     }
 }
