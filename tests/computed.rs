@@ -201,3 +201,42 @@ async fn validate_rules_refuse_writes_before_anything_is_written() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnknownModel, "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panicking_user_code_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Client::builder()
+        .schema(SCHEMA)
+        .db_path(dir.path().join("p.db").to_str().unwrap())
+        .auto_migrate(true)
+        .computed("teams", "label", |_| panic!("label exploded"))
+        .validate("users", "email", "never", |_| panic!("rule exploded"))
+        .scope_fn("users", "boom", |_| panic!("scope exploded"))
+        .open()
+        .await
+        .unwrap();
+    let e = db
+        .model("users")
+        .create(json!({"data": {"firstName": "A", "email": "a@x.io"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Panic, "{e}");
+    assert!(e.to_string().contains("rule exploded"), "{e}");
+    assert_eq!(db.model("users").count(json!({})).await.unwrap(), json!(0));
+    let e = db
+        .model("users")
+        .scope("boom")
+        .find_many(json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Panic, "{e}");
+    db.model("teams")
+        .create_many(json!({"data": [{"name": "t"}]}))
+        .await
+        .unwrap();
+    let e = db.model("teams").find_many(json!({})).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Panic, "{e}");
+    assert!(e.to_string().contains("label"), "{e}");
+    // The client keeps serving.
+    assert_eq!(db.model("teams").count(json!({})).await.unwrap(), json!(1));
+}

@@ -207,8 +207,10 @@ impl Client {
                     "data": data,
                 });
                 if let Some(f) = &self.inner.on_log {
-                    let meta = f(&e, self.ctx.auth.as_deref());
-                    e["meta"] = meta;
+                    match super::computed::run_user("on_log", || f(&e, self.ctx.auth.as_deref())) {
+                        Ok(meta) => e["meta"] = meta,
+                        Err(err) => tracing::error!(error = %err, "on_log failed"),
+                    }
                 }
                 e
             };

@@ -25,6 +25,17 @@ use crate::error::{Error, Result};
 use crate::query::Op;
 use crate::schema::{Model, Schema};
 
+/// Runs application code, turning a panic into [`Error::Panic`] naming
+/// `what` (no panic reaches the caller's task).
+pub(crate) fn run_user<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let e = Error::from_panic(&*p);
+        Error::Panic {
+            message: format!("{what} panicked: {e}"),
+        }
+    })
+}
+
 /// A computed field's function: the row in, the value out.
 pub(crate) type ComputedFn = Arc<dyn Fn(&Map<String, Value>) -> Value + Send + Sync>;
 /// A `$validate` check: the written data in, `true` when valid.
@@ -136,7 +147,8 @@ impl Hooks {
         }
         for d in datas {
             for r in rules {
-                if !(r.check)(d) {
+                let ok = run_user(&format!("the $validate rule of `{model}`"), || (r.check)(d))?;
+                if !ok {
                     return Err(Error::validation(
                         model,
                         r.path.join("."),
@@ -152,30 +164,41 @@ impl Hooks {
     /// Adds the computed fields to every row of `model` in `v` (a row, a
     /// list, a `{rows}` / `{items}` page), following includes; `args` are
     /// the call's arguments (their `select` / `include` decide).
-    pub(crate) fn apply(&self, schema: &Schema, model: &Model, args: &Value, v: &mut Value) {
+    pub(crate) fn apply(
+        &self,
+        schema: &Schema,
+        model: &Model,
+        args: &Value,
+        v: &mut Value,
+    ) -> Result<()> {
         match v {
             Value::Array(rows) => {
                 for r in rows {
-                    self.apply_row(schema, model, args, r);
+                    self.apply_row(schema, model, args, r)?;
                 }
+                Ok(())
             }
             Value::Object(o) if o.contains_key("items") && o.contains_key("hasMore") => {
-                if let Some(items) = o.get_mut("items") {
-                    self.apply(schema, model, args, items);
+                match o.get_mut("items") {
+                    Some(items) => self.apply(schema, model, args, items),
+                    None => Ok(()),
                 }
             }
             Value::Object(o) if o.contains_key("rows") && o.contains_key("total") => {
-                if let Some(rows) = o.get_mut("rows") {
-                    self.apply(schema, model, args, rows);
+                match o.get_mut("rows") {
+                    Some(rows) => self.apply(schema, model, args, rows),
+                    None => Ok(()),
                 }
             }
             Value::Object(_) => self.apply_row(schema, model, args, v),
-            _ => {}
+            _ => Ok(()),
         }
     }
 
-    fn apply_row(&self, schema: &Schema, model: &Model, args: &Value, v: &mut Value) {
-        let Value::Object(row) = v else { return };
+    fn apply_row(&self, schema: &Schema, model: &Model, args: &Value, v: &mut Value) -> Result<()> {
+        let Value::Object(row) = v else {
+            return Ok(());
+        };
         let select = args.get("select").and_then(Value::as_object);
         let include = args.get("include").and_then(Value::as_object);
         // Included rows first (their computed fields are part of the row
@@ -193,15 +216,15 @@ impl Hooks {
             match child {
                 Value::Array(items) => {
                     for it in items {
-                        self.apply_row(schema, target, sub, it);
+                        self.apply_row(schema, target, sub, it)?;
                     }
                 }
-                Value::Object(_) => self.apply_row(schema, target, sub, child),
+                Value::Object(_) => self.apply_row(schema, target, sub, child)?,
                 _ => {}
             }
         }
         let Some(fields) = self.fields.get(&model.name) else {
-            return;
+            return Ok(());
         };
         // With a select, only the computed fields it names with `true`
         // (unless it only switches fields off).
@@ -215,10 +238,14 @@ impl Hooks {
                     None => chosen != Some(&Value::Bool(false)),
                 }
             })
-            .map(|(name, f)| (name.clone(), f(row)))
-            .collect();
+            .map(|(name, f)| {
+                let what = format!("the @computed function of `{}.{name}`", model.name);
+                Ok((name.clone(), run_user(&what, || f(row))?))
+            })
+            .collect::<Result<_>>()?;
         for (name, value) in values {
             row.insert(name, value);
         }
+        Ok(())
     }
 }

@@ -330,7 +330,7 @@ impl Model {
             if computed {
                 let schema = &self.client.inner.schema;
                 if let Some(m) = schema.model(&self.name) {
-                    hooks.apply(schema, m, &args, &mut v);
+                    hooks.apply(schema, m, &args, &mut v)?;
                 }
             }
             Ok(v)

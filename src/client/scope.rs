@@ -215,7 +215,9 @@ pub(crate) fn apply(
         })?;
         let v = match def {
             ScopeDef::Static(v) => v.clone(),
-            ScopeDef::Dynamic(f) => f(auth),
+            ScopeDef::Dynamic(f) => {
+                super::computed::run_user(&format!("the scope `{name}` of `{model}`"), || f(auth))?
+            }
         };
         let Value::Object(o) = v else {
             return Err(Error::invalid_args(
