@@ -541,13 +541,14 @@ fn build_include(
     let mut child = build(cx, target, args, opts, path)?;
     let (parent_col, plink) = match link {
         Link::Direct { pairs } => {
-            let [(child_col, parent_col)] = pairs.as_slice() else {
-                return Err(Error::invalid_args(
-                    path,
-                    "including a relation with a composite key is not supported",
-                ));
-            };
-            (parent_col.clone(), ParentLink::Column(child_col.clone()))
+            // A composite key travels as one `json_array(...)` value.
+            let sep = crate::sql::KEY_SEP.to_string();
+            let child_col: Vec<&str> = pairs.iter().map(|(c, _)| c.as_str()).collect();
+            let parent_col: Vec<&str> = pairs.iter().map(|(_, p)| p.as_str()).collect();
+            (
+                parent_col.join(&sep),
+                ParentLink::Column(child_col.join(&sep)),
+            )
         }
         Link::Through {
             table,

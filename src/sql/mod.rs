@@ -16,3 +16,4 @@ pub(crate) mod write;
 pub(crate) mod writer;
 
 pub(crate) use plan::{Guard, IncludePlan, Plan, RowsPlan, Shape, Stmt};
+pub(crate) use writer::KEY_SEP;

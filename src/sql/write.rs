@@ -46,7 +46,7 @@ fn returning(w: &mut SqlWriter, ret: Option<&ReadQuery>) {
                 w.push(")");
             }
             (None, None) => {
-                w.ident(c);
+                w.col_or_key(c);
             }
         }
     }

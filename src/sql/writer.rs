@@ -5,6 +5,11 @@ use rusqlite::types::Value as SqlValue;
 
 use crate::query::ast::{CmpOp, Col, Filter, Link, Operand, Quant, RelatedSort, SortValue, TextOp};
 
+/// Joins the columns of a composite key in one "column" name (hidden keys
+/// and include links); `qcol` renders it as `json_array(...)`. Schema
+/// identifiers never contain it.
+pub(crate) const KEY_SEP: char = '\u{1f}';
+
 /// SQL text and its parameters, built together.
 ///
 /// A writer made with [`SqlWriter::params_only`] walks the same code but
@@ -51,6 +56,10 @@ impl SqlWriter {
 
     /// Appends a double-quoted identifier (embedded quotes doubled).
     pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
+        debug_assert!(
+            !name.contains(KEY_SEP),
+            "a composite key rendered as one identifier"
+        );
         if !self.text {
             return self;
         }
@@ -66,7 +75,35 @@ impl SqlWriter {
 
     /// Appends `alias."column"`.
     pub(crate) fn qcol(&mut self, alias: &str, column: &str) -> &mut Self {
+        if column.contains(KEY_SEP) {
+            return self.composite(Some(alias), column);
+        }
         self.push(alias).push(".").ident(column)
+    }
+
+    /// An unqualified column (RETURNING), composite keys included.
+    pub(crate) fn col_or_key(&mut self, column: &str) -> &mut Self {
+        if column.contains(KEY_SEP) {
+            return self.composite(None, column);
+        }
+        self.ident(column)
+    }
+
+    /// A composite key (`KEY_SEP`-joined column names) as one value:
+    /// `json_array(a."x", a."y")`, compared as text on both sides of an
+    /// include.
+    fn composite(&mut self, alias: Option<&str>, key: &str) -> &mut Self {
+        self.push("json_array(");
+        for (i, c) in key.split(KEY_SEP).enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            if let Some(a) = alias {
+                self.push(a).push(".");
+            }
+            self.ident(c);
+        }
+        self.push(")")
     }
 
     /// Appends `?` and records its value.
