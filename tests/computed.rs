@@ -240,3 +240,63 @@ async fn panicking_user_code_is_an_error_not_a_panic() {
     // The client keeps serving.
     assert_eq!(db.model("teams").count(json!({})).await.unwrap(), json!(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn before_write_and_after_read_hooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Client::builder()
+        .schema(SCHEMA)
+        .db_path(dir.path().join("h.db").to_str().unwrap())
+        .auto_migrate(true)
+        .before_write(|model, action, data| {
+            if model == "users" {
+                if let Some(Value::String(e)) = data.get_mut("email") {
+                    *e = e.trim().to_lowercase();
+                }
+                if action == "create" && !data.contains_key("lastName") {
+                    data.insert("lastName".into(), json!("(none)"));
+                }
+            }
+        })
+        .after_read(|model, row| {
+            if model == "users" {
+                row.remove("deletedAt");
+                row.insert("_kind".into(), json!("user"));
+            }
+        })
+        .open()
+        .await
+        .unwrap();
+    let u = db
+        .model("users")
+        .create(json!({"data": {"firstName": "Ann", "email": "  ANN@X.IO "}}))
+        .await
+        .unwrap();
+    assert_eq!(u["email"], json!("ann@x.io"));
+    assert_eq!(u["lastName"], json!("(none)"));
+    assert_eq!(u["_kind"], json!("user"));
+    assert!(u.get("deletedAt").is_none());
+    db.model("users")
+        .create_many(json!({"data": [{"firstName": "Bo", "email": "BO@X.IO"}]}))
+        .await
+        .unwrap();
+    let raw = db
+        .sql("SELECT email, lastName FROM users ORDER BY id", json!([]))
+        .await
+        .unwrap();
+    assert_eq!(raw[1]["email"], json!("bo@x.io"));
+    assert_eq!(raw[1]["lastName"], json!("(none)"));
+    let upd = db
+        .model("users")
+        .update(json!({"where": {"id": 1}, "data": {"email": "NEW@X.IO"}}))
+        .await
+        .unwrap();
+    assert_eq!(upd["email"], json!("new@x.io"));
+    #[derive(serde::Deserialize)]
+    struct U {
+        #[serde(rename = "_kind")]
+        kind: String,
+    }
+    let typed: Vec<U> = db.model("users").find_many_as(json!({})).await.unwrap();
+    assert!(typed.iter().all(|u| u.kind == "user"));
+}

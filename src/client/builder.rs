@@ -186,6 +186,28 @@ impl ClientBuilder {
         self
     }
 
+    /// A hook run on every data object a write is given, before validation
+    /// (README `hooks.before`): `f(model, action, &mut data)` with action
+    /// `create`, `update`, `upsert`, … — normalise, stamp, or fill fields.
+    pub fn before_write(
+        mut self,
+        f: impl Fn(&str, &str, &mut serde_json::Map<String, serde_json::Value>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.before.push(Arc::new(f));
+        self
+    }
+
+    /// A hook run on every row a model call returns, after computed fields
+    /// (README `hooks.after`): `f(model, &mut row)` — mask, rename, derive.
+    /// Typed calls decode after it.
+    pub fn after_read(
+        mut self,
+        f: impl Fn(&str, &mut serde_json::Map<String, serde_json::Value>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.after.push(Arc::new(f));
+        self
+    }
+
     /// The function of the `@computed` field `model.field`: it gets each
     /// row as read (a JSON object) and returns the field's value, added to
     /// every row the model's calls return (README "Computed fields").

@@ -38,6 +38,11 @@ pub(crate) fn run_user<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
 
 /// A computed field's function: the row in, the value out.
 pub(crate) type ComputedFn = Arc<dyn Fn(&Map<String, Value>) -> Value + Send + Sync>;
+/// A `before_write` hook: model, action and one data object (mutable).
+pub(crate) type BeforeFn = Arc<dyn Fn(&str, &str, &mut Map<String, Value>) + Send + Sync>;
+/// An `after_read` hook: model and one returned row (mutable).
+pub(crate) type AfterFn = Arc<dyn Fn(&str, &mut Map<String, Value>) + Send + Sync>;
+
 /// A `$validate` check: the written data in, `true` when valid.
 pub(crate) type CheckFn = Arc<dyn Fn(&Map<String, Value>) -> bool + Send + Sync>;
 
@@ -54,6 +59,10 @@ pub(crate) struct Rule {
 pub(crate) struct Hooks {
     pub(crate) fields: HashMap<String, Vec<(String, ComputedFn)>>,
     pub(crate) rules: HashMap<String, Vec<Rule>>,
+    /// `before_write` hooks (every model), in registration order.
+    pub(crate) before: Vec<BeforeFn>,
+    /// `after_read` hooks (every model), in registration order.
+    pub(crate) after: Vec<AfterFn>,
 }
 
 impl std::fmt::Debug for Hooks {
@@ -119,7 +128,32 @@ impl Hooks {
     /// Whether any computed field is registered (rows of any model may
     /// then need them, through includes).
     pub(crate) fn any(&self) -> bool {
-        !self.fields.is_empty()
+        !self.fields.is_empty() || !self.after.is_empty()
+    }
+
+    /// Runs the `before_write` hooks on every data object of a write
+    /// (`data`, or upsert's `create` / `update`; each row of bulk forms).
+    /// `None` when there are no hooks (the arguments stay as given).
+    pub(crate) fn before_write(&self, model: &str, op: Op, args: &Value) -> Result<Option<Value>> {
+        if self.before.is_empty() {
+            return Ok(None);
+        }
+        let action = super::audit::action(op);
+        let mut args = args.clone();
+        for key in ["data", "create", "update"] {
+            let Some(v) = args.get_mut(key) else { continue };
+            let mut objs: Vec<&mut Map<String, Value>> = match v {
+                Value::Object(o) => vec![o],
+                Value::Array(a) => a.iter_mut().filter_map(Value::as_object_mut).collect(),
+                _ => Vec::new(),
+            };
+            for o in objs.iter_mut() {
+                for h in &self.before {
+                    run_user("a before_write hook", || h(model, action, o))?;
+                }
+            }
+        }
+        Ok(Some(args))
     }
 
     /// Runs the `$validate` rules of `model` on a write's data.
@@ -223,9 +257,8 @@ impl Hooks {
                 _ => {}
             }
         }
-        let Some(fields) = self.fields.get(&model.name) else {
-            return Ok(());
-        };
+        let none = Vec::new();
+        let fields = self.fields.get(&model.name).unwrap_or(&none);
         // With a select, only the computed fields it names with `true`
         // (unless it only switches fields off).
         let picks = select.filter(|s| s.values().any(|x| x == &Value::Bool(true)));
@@ -245,6 +278,9 @@ impl Hooks {
             .collect::<Result<_>>()?;
         for (name, value) in values {
             row.insert(name, value);
+        }
+        for h in &self.after {
+            run_user("an after_read hook", || h(&model.name, row))?;
         }
         Ok(())
     }

@@ -280,6 +280,19 @@ impl Model {
     }
 
     async fn call(&self, op: Op, args: Value) -> Result<Value> {
+        let args = if op.is_write() {
+            match self
+                .client
+                .inner
+                .hooks
+                .before_write(&self.name, op, &args)?
+            {
+                Some(changed) => changed,
+                None => args,
+            }
+        } else {
+            args
+        };
         if op.is_write()
             && self.scopes.is_empty()
             && let Some((dir, db)) = self.jsonl()
@@ -345,6 +358,7 @@ impl Model {
     {
         let events = op.is_write()
             && (!self.client.inner.event_listeners.is_empty()
+                || !self.client.inner.hooks.before.is_empty()
                 || self.client.audited(&self.name)
                 || self.jsonl().is_some());
         if (self.client.inner.hooks.any() && returns_rows(op)) || events {
