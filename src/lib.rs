@@ -53,6 +53,7 @@ pub use client::{
     ColumnInfo, EventListener, ForeignKeyInfo, IndexInfo, LockGuard, LockOptions, Model,
     QueryEvent, QueryListener, RowStream, TapHandle, Tx, TxOptions, WalStatus, WriteEvent,
 };
+pub use client::{file_url, file_urls};
 pub use error::{ConstraintKind, Diagnostic, Error, ErrorKind, Result};
 pub use query::gate::{GateFn, Level};
 pub use query::raw::{RawSql, raw};

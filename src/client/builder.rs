@@ -29,6 +29,7 @@ pub struct ClientBuilder {
     pub(crate) hooks: super::computed::Hooks,
     pub(crate) event_listeners: Vec<super::EventListener>,
     pub(crate) on_log: Option<super::audit::LogMetaFn>,
+    pub(crate) files: Option<super::files::LocalStorage>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -205,6 +206,14 @@ impl ClientBuilder {
         f: impl Fn(&str, &mut serde_json::Map<String, serde_json::Value>) + Send + Sync + 'static,
     ) -> Self {
         self.hooks.after.push(Arc::new(f));
+        self
+    }
+
+    /// Stores `File` / `File[]` uploads (`{"data": base64, "name", "type"}`)
+    /// under the local directory `dir`; refs get `url` = `base_url` + key
+    /// (README "File storage", local provider).
+    pub fn file_storage(mut self, dir: &str, base_url: &str) -> Self {
+        self.files = Some(super::files::local(dir, base_url));
         self
     }
 
@@ -448,6 +457,7 @@ impl ClientBuilder {
                 hooks: self.hooks,
                 event_listeners: self.event_listeners,
                 on_log: self.on_log,
+                files: self.files,
                 jsonl,
             }),
             ctx: Ctx::default(),

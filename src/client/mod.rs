@@ -10,6 +10,7 @@ mod builder;
 mod computed;
 mod crypto;
 mod events;
+mod files;
 mod jsonl;
 mod lock;
 pub(crate) mod migrate;
@@ -26,6 +27,7 @@ use serde_json::Value;
 
 pub use builder::ClientBuilder;
 pub use events::{EventListener, QueryEvent, TapHandle, WriteEvent};
+pub use files::{file_url, file_urls};
 pub use lock::{LockGuard, LockOptions};
 pub use model::Model;
 pub use stream::RowStream;
@@ -115,6 +117,8 @@ pub(crate) struct ClientInner {
     pub(crate) event_listeners: Vec<EventListener>,
     /// `on_log`: metadata for audit entries.
     pub(crate) on_log: Option<audit::LogMetaFn>,
+    /// `file_storage`: where File uploads go.
+    pub(crate) files: Option<files::LocalStorage>,
     /// Directories of the `driver jsonl` databases, by name.
     pub(crate) jsonl: HashMap<String, std::path::PathBuf>,
 }

@@ -280,7 +280,7 @@ impl Model {
     }
 
     async fn call(&self, op: Op, args: Value) -> Result<Value> {
-        let args = if op.is_write() {
+        let mut args = if op.is_write() {
             match self
                 .client
                 .inner
@@ -293,6 +293,41 @@ impl Model {
         } else {
             args
         };
+        if !(op.is_write() && self.client.has_files(&self.name)) {
+            return self.call_core(op, args).await;
+        }
+        let mut work = super::files::FileWork::default();
+        if let Err(e) = self
+            .client
+            .store_uploads(&self.name, op, &mut args, &mut work)
+        {
+            self.client.finish_files(work, false, None);
+            return Err(e);
+        }
+        match self.client.files_to_release(&self.name, op, &args).await {
+            Ok(keys) => work.replaced = keys,
+            Err(e) => {
+                self.client.finish_files(work, false, None);
+                return Err(e);
+            }
+        }
+        let r = self.call_core(op, args).await;
+        match &r {
+            Ok(v) => {
+                if self.client.ctx.tx.is_some() {
+                    // Inside a transaction the replaced objects stay (it may
+                    // still roll back).
+                    work.replaced.clear();
+                }
+                let updated = matches!(op, Op::Update | Op::UpdateMany | Op::Upsert);
+                self.client.finish_files(work, true, updated.then_some(v));
+            }
+            Err(_) => self.client.finish_files(work, false, None),
+        }
+        r
+    }
+
+    async fn call_core(&self, op: Op, args: Value) -> Result<Value> {
         if op.is_write()
             && self.scopes.is_empty()
             && let Some((dir, db)) = self.jsonl()
@@ -359,6 +394,7 @@ impl Model {
         let events = op.is_write()
             && (!self.client.inner.event_listeners.is_empty()
                 || !self.client.inner.hooks.before.is_empty()
+                || self.client.has_files(&self.name)
                 || self.client.audited(&self.name)
                 || self.jsonl().is_some());
         if (self.client.inner.hooks.any() && returns_rows(op)) || events {

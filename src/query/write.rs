@@ -346,10 +346,11 @@ impl<'a> RowBuilder<'a> {
                     values.push((i, InsertVal::Param(encode_ref(cx, model, f, &v)?)));
                 }
                 None => {
+                    // Required lists without a default get `'[]'` in the DDL.
                     let db_default = matches!(
                         f.default,
                         Some(DefaultValue::Sql(_) | DefaultValue::Autoincrement)
-                    );
+                    ) || (f.list && f.default.is_none() && !model.external);
                     if !f.optional && !db_default && !is_rowid_alias(model, f) {
                         return Err(Error::validation(
                             &model.name,
