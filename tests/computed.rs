@@ -300,3 +300,50 @@ async fn before_write_and_after_read_hooks() {
     let typed: Vec<U> = db.model("users").find_many_as(json!({})).await.unwrap();
     assert!(typed.iter().all(|u| u.kind == "user"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_rows_get_computed_fields_and_hooks() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Client::builder()
+        .schema(SCHEMA)
+        .db_path(dir.path().join("s.db").to_str().unwrap())
+        .auto_migrate(true)
+        .computed("users", "fullName", |row| json!(row["firstName"]))
+        .after_read(|_, row| {
+            row.insert("seen".into(), json!(true));
+        })
+        .open()
+        .await
+        .unwrap();
+    let data: Vec<Value> = (0..2500)
+        .map(|i| json!({"firstName": format!("u{i}"), "email": format!("u{i}@x.io")}))
+        .collect();
+    db.model("users")
+        .create_many(json!({ "data": data }))
+        .await
+        .unwrap();
+    let mut s = db
+        .model("users")
+        .find_many_stream(json!({"orderBy": {"id": "asc"}}));
+    let mut n = 0;
+    while let Some(r) = s.next().await {
+        let r = r.unwrap();
+        assert_eq!(r["fullName"], json!(format!("u{n}")));
+        assert_eq!(r["seen"], json!(true));
+        n += 1;
+    }
+    assert_eq!(n, 2500);
+    #[derive(serde::Deserialize)]
+    struct U {
+        #[serde(rename = "fullName")]
+        full_name: String,
+    }
+    let typed: Vec<U> = db
+        .model("users")
+        .find_many_stream_as::<U>(json!({"where": {"id": {"lte": 3}}, "orderBy": {"id": "asc"}}))
+        .map(|r| r.unwrap())
+        .collect()
+        .await;
+    assert_eq!(typed[2].full_name, "u2");
+}

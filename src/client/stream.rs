@@ -90,8 +90,47 @@ impl Model {
     /// # Cancel safety
     /// Dropping the stream stops the read at the next page and frees the reader.
     pub fn find_many_stream(&self, args: Value) -> RowStream<Value> {
-        self.stream_with(args, |conn, plan, log, sink| {
-            exec::stream::stream_json(conn, plan, log, sink)
+        let Some(post) = self.row_hooks(&args) else {
+            return self.stream_with(args, |conn, plan, log, sink| {
+                exec::stream::stream_json(conn, plan, log, sink)
+            });
+        };
+        self.stream_with(args, move |conn, plan, log, sink| {
+            let mut failed = None;
+            let mut each = |page: Vec<Value>| match post(page) {
+                Ok(page) => sink(page),
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            };
+            exec::stream::stream_json(conn, plan, log, &mut each)?;
+            failed.map_or(Ok(()), Err)
+        })
+    }
+
+    /// Computed fields and `after_read` hooks for streamed pages (run on
+    /// the reader thread); `None` when there are none.
+    fn row_hooks(
+        &self,
+        args: &Value,
+    ) -> Option<impl Fn(Vec<Value>) -> Result<Vec<Value>> + Send + 'static> {
+        if !self.client.inner.hooks.any() {
+            return None;
+        }
+        let client = self.client.clone();
+        let name = self.name.clone();
+        let args = args.clone();
+        Some(move |page: Vec<Value>| {
+            let schema = &client.inner.schema;
+            let mut v = Value::Array(page);
+            if let Some(m) = schema.model(&name) {
+                client.inner.hooks.apply(schema, m, &args, &mut v)?;
+            }
+            Ok(match v {
+                Value::Array(a) => a,
+                _ => Vec::new(),
+            })
         })
     }
 
@@ -106,8 +145,37 @@ impl Model {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        self.stream_with(args, |conn, plan, log, sink| {
-            exec::stream::stream_typed::<T>(conn, plan, log, sink)
+        let Some(post) = self.row_hooks(&args) else {
+            return self.stream_with(args, |conn, plan, log, sink| {
+                exec::stream::stream_typed::<T>(conn, plan, log, sink)
+            });
+        };
+        // Computed fields and hooks work on JSON rows; decode after them.
+        self.stream_with(args, move |conn, plan, log, sink| {
+            let mut failed = None;
+            let mut each = |page: Vec<Value>| {
+                let decoded = post(page).and_then(|rows| {
+                    rows.into_iter()
+                        .map(|r| {
+                            serde_json::from_value::<T>(r).map_err(|e| {
+                                Error::invalid_args(
+                                    "",
+                                    format!("cannot decode row into the target type: {e}"),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<T>>>()
+                });
+                match decoded {
+                    Ok(rows) => sink(rows),
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            };
+            exec::stream::stream_json(conn, plan, log, &mut each)?;
+            failed.map_or(Ok(()), Err)
         })
     }
 
