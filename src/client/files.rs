@@ -106,7 +106,14 @@ impl LocalStorage {
         Some(self.dir.join(key))
     }
 
-    fn store(&self, m: &Model, f: &Field, up: &Map<String, Value>, path: &str) -> Result<Value> {
+    fn store(
+        &self,
+        m: &Model,
+        f: &Field,
+        up: &Map<String, Value>,
+        path: &str,
+        pending: &mut Vec<(PathBuf, Vec<u8>)>,
+    ) -> Result<Value> {
         let bad = |rule: &str, msg: String| Error::validation(&m.name, &f.name, rule, msg);
         let data = up
             .get("data")
@@ -138,18 +145,16 @@ impl LocalStorage {
         let full = self
             .path_of(&key)
             .ok_or_else(|| bad("file", "bad storage key".into()))?;
-        let io = |e: std::io::Error| bad("file", format!("{path}: cannot store the file: {e}"));
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        std::fs::write(&full, &bytes).map_err(io)?;
-        Ok(json!({
+        let r = json!({
             "key": key,
             "name": name,
             "type": mime,
             "size": bytes.len(),
             "url": format!("{}{}", self.base_url, key),
-        }))
+        });
+        // Written by `write_pending` on a blocking thread.
+        pending.push((full, bytes));
+        Ok(r)
     }
 
     /// Deletes stored objects (missing ones are fine).
@@ -170,6 +175,8 @@ impl LocalStorage {
 pub(crate) struct FileWork {
     pub(crate) stored: Vec<String>,
     pub(crate) replaced: Vec<String>,
+    /// Uploads decoded and checked, not yet on disk.
+    pending: Vec<(PathBuf, Vec<u8>)>,
 }
 
 impl Client {
@@ -230,7 +237,7 @@ impl Client {
                                 format!("{path}: an upload needs ClientBuilder::file_storage"),
                             ));
                         };
-                        let r = st.store(m, f, up, &path)?;
+                        let r = st.store(m, f, up, &path, &mut work.pending)?;
                         work.stored.extend(keys_of(&r));
                         *item = r;
                     }
@@ -312,22 +319,47 @@ impl Client {
         Ok(keys)
     }
 
+    /// Writes the checked uploads to disk (on a blocking thread, never on
+    /// the caller's tokio worker).
+    pub(crate) async fn write_pending(&self, work: &mut FileWork) -> Result<()> {
+        let pending = std::mem::take(&mut work.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        tokio::task::spawn_blocking(move || {
+            for (full, bytes) in pending {
+                if let Some(parent) = full.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&full, &bytes)?;
+            }
+            Ok::<(), std::io::Error>(())
+        })
+        .await
+        .map_err(|e| Error::closed(format!("the file writer stopped: {e}")))?
+        .map_err(|e| Error::invalid_args("data", format!("cannot store an uploaded file: {e}")))
+    }
+
     /// After a write: deletes what it replaced (success) or what it stored
-    /// (failure).
-    pub(crate) fn finish_files(&self, work: FileWork, ok: bool, result: Option<&Value>) {
-        let Some(st) = self.storage() else { return };
-        if ok {
+    /// (failure), on a blocking thread.
+    pub(crate) async fn finish_files(&self, work: FileWork, ok: bool, result: Option<&Value>) {
+        let Some(st) = self.storage().cloned() else {
+            return;
+        };
+        let gone: Vec<String> = if ok {
             // Keep anything the new values still reference.
             let keep: Vec<String> = result.map(keys_of_deep).unwrap_or_default();
-            let gone: Vec<String> = work
-                .replaced
+            work.replaced
                 .into_iter()
                 .filter(|k| !keep.contains(k))
-                .collect();
-            st.delete(&gone);
+                .collect()
         } else {
-            st.delete(&work.stored);
+            work.stored
+        };
+        if gone.is_empty() {
+            return;
         }
+        let _ = tokio::task::spawn_blocking(move || st.delete(&gone)).await;
     }
 }
 

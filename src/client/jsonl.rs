@@ -238,14 +238,19 @@ impl Client {
             body.push_str(&r.to_string());
             body.push('\n');
         }
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| io_err(&path, e))?;
-        f.write_all(body.as_bytes())
-            .and_then(|()| f.flush())
-            .map_err(|e| io_err(&path, e))?;
+        // File I/O on a blocking thread, not on the caller's tokio worker.
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&target)?;
+            f.write_all(body.as_bytes())?;
+            f.flush()
+        })
+        .await
+        .map_err(|e| Error::closed(format!("the JSONL writer stopped: {e}")))?
+        .map_err(|e| io_err(&path, e))?;
         Ok(match op {
             Op::CreateMany => json!({ "count": created.len() }),
             _ if args.get("select") == Some(&Value::Bool(false)) => Value::Null,

@@ -297,17 +297,21 @@ impl Model {
             return self.call_core(op, args).await;
         }
         let mut work = super::files::FileWork::default();
-        if let Err(e) = self
+        let prepared = match self
             .client
             .store_uploads(&self.name, op, &mut args, &mut work)
         {
-            self.client.finish_files(work, false, None);
+            Ok(()) => self.client.write_pending(&mut work).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = prepared {
+            self.client.finish_files(work, false, None).await;
             return Err(e);
         }
         match self.client.files_to_release(&self.name, op, &args).await {
             Ok(keys) => work.replaced = keys,
             Err(e) => {
-                self.client.finish_files(work, false, None);
+                self.client.finish_files(work, false, None).await;
                 return Err(e);
             }
         }
@@ -320,9 +324,11 @@ impl Model {
                     work.replaced.clear();
                 }
                 let updated = matches!(op, Op::Update | Op::UpdateMany | Op::Upsert);
-                self.client.finish_files(work, true, updated.then_some(v));
+                self.client
+                    .finish_files(work, true, updated.then_some(v))
+                    .await;
             }
-            Err(_) => self.client.finish_files(work, false, None),
+            Err(_) => self.client.finish_files(work, false, None).await,
         }
         r
     }
