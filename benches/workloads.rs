@@ -998,6 +998,10 @@ fn clear_added_posts(path: &Path, keep: i64) {
     apply_pragmas(&c, "NORMAL").expect("pragmas");
     c.execute("DELETE FROM posts WHERE id > ?", [keep])
         .expect("delete");
+    // Rebuild the pages so the next system's inserts start from the same
+    // compact b-trees the first one found (the DELETE leaves half-empty
+    // index pages, which spared whichever system ran second its splits).
+    c.execute_batch("VACUUM").expect("vacuum");
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .expect("checkpoint");
 }
@@ -1138,6 +1142,8 @@ fn main() {
     }
 
     let keep = cfg.posts;
+    // Both systems' insert runs start from freshly vacuumed files.
+    clear_added_posts(&path, keep);
     if cfg.wants("insert_conc") {
         measure!("insert_conc", "litestone", {
             let f = rt.block_on(lite::insert_conc(&db, &cfg));
@@ -1151,6 +1157,7 @@ fn main() {
         });
     }
     if cfg.wants("insert_conc_durable") {
+        clear_added_posts(&durable_path, keep);
         let durable = rt.block_on(lite::open(&durable_path, "FULL"));
         measure!("insert_conc_durable", "litestone", {
             let f = rt.block_on(lite::insert_conc(&durable, &cfg));
