@@ -56,10 +56,6 @@ impl SqlWriter {
 
     /// Appends a double-quoted identifier (embedded quotes doubled).
     pub(crate) fn ident(&mut self, name: &str) -> &mut Self {
-        debug_assert!(
-            !name.contains(KEY_SEP),
-            "a composite key rendered as one identifier"
-        );
         if !self.text {
             return self;
         }
