@@ -268,15 +268,13 @@ impl Model {
 
     /// The JSONL directory of this model's database, when it is one.
     fn jsonl(&self) -> Option<(&std::path::Path, String)> {
-        let db = self
-            .client
-            .inner
-            .schema
-            .model(&self.name)?
-            .database
-            .clone()
-            .unwrap_or_else(|| "main".to_string());
-        self.client.jsonl_dir(&db).map(|d| (d, db))
+        // Every write asks: no lookup or allocation without JSONL databases.
+        if self.client.inner.jsonl.is_empty() {
+            return None;
+        }
+        let m = self.client.inner.schema.model(&self.name)?;
+        let db = m.database.as_deref().unwrap_or("main");
+        self.client.jsonl_dir(db).map(|d| (d, db.to_string()))
     }
 
     async fn call(&self, op: Op, args: Value) -> Result<Value> {
